@@ -1,0 +1,319 @@
+//! ChangeEvent → Kafka record bytes, exactly as Debezium's connector and
+//! Kafka Connect's JsonConverter write them (spec §0–§4).
+//!
+//! Everything that depends only on the table (topic, key and value schema
+//! JSON, per-column mappings) is computed once per table version in a
+//! `TableCodec`; per row, the payload is written straight into the record's
+//! byte buffer.
+
+pub mod field;
+pub mod json;
+pub mod jsonb;
+pub mod source;
+pub mod temporal;
+
+use std::sync::Arc;
+
+use crate::decode::cell::Cell;
+use crate::schema::TableSchema;
+
+pub use field::{BigintUnsignedMode, BinaryMode, DecimalMode, Field, TimePrecisionMode};
+pub use source::{Flavor, SourceInfo};
+
+/// The handling modes that change how values are mapped (spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Modes {
+    pub decimal: DecimalMode,
+    pub time: TimePrecisionMode,
+    pub bigint_unsigned: BigintUnsignedMode,
+    pub binary: BinaryMode,
+}
+
+impl Default for Modes {
+    fn default() -> Self {
+        Modes {
+            decimal: DecimalMode::Precise,
+            time: TimePrecisionMode::AdaptiveTimeMicroseconds,
+            bigint_unsigned: BigintUnsignedMode::Long,
+            binary: BinaryMode::Bytes,
+        }
+    }
+}
+
+/// Settings of the envelope stage.
+#[derive(Debug, Clone)]
+pub struct EnvelopeConfig {
+    pub topic_prefix: String,
+    pub flavor: Flavor,
+    pub modes: Modes,
+    pub key_schemas: bool,
+    pub value_schemas: bool,
+    pub tombstones_on_delete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Op {
+    fn code(self) -> &'static [u8] {
+        match self {
+            Op::Create => b"c",
+            Op::Update => b"u",
+            Op::Delete => b"d",
+        }
+    }
+}
+
+/// One row change, borrowed from the binlog event it was decoded from.
+pub struct ChangeEvent<'a> {
+    pub op: Op,
+    pub before: Option<&'a [Cell<'a>]>,
+    pub after: Option<&'a [Cell<'a>]>,
+    pub source: SourceInfo<'a>,
+    /// Connector wall clock in nanoseconds since the epoch.
+    pub now_ns: i64,
+}
+
+/// A Kafka record ready to produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub topic: Arc<str>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    /// Headers beyond the connector-wide context headers.
+    pub headers: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Record {
+    pub fn size_bytes(&self) -> usize {
+        self.topic.len()
+            + self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + self.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+    }
+}
+
+/// Everything about one table version that does not change per row.
+pub struct TableCodec {
+    pub schema: Arc<TableSchema>,
+    pub topic: Arc<str>,
+    fields: Vec<Field>,
+    key_prefix: Vec<u8>,
+    value_prefix: Vec<u8>,
+    suffix_value: &'static [u8],
+    suffix_key: &'static [u8],
+}
+
+/// Builds codecs and encodes events.
+pub struct Encoder {
+    cfg: EnvelopeConfig,
+    source_schema: Vec<u8>,
+}
+
+/// Kafka topic names allow `[A-Za-z0-9._-]`; anything else becomes `_`.
+pub fn sanitize_topic(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' })
+        .collect()
+}
+
+impl Encoder {
+    pub fn new(cfg: EnvelopeConfig) -> Self {
+        let source_schema = source::schema_json(cfg.flavor);
+        Encoder { cfg, source_schema }
+    }
+
+    pub fn config(&self) -> &EnvelopeConfig {
+        &self.cfg
+    }
+
+    pub fn codec(&self, schema: Arc<TableSchema>) -> TableCodec {
+        let topic = sanitize_topic(&format!("{}.{}.{}", self.cfg.topic_prefix, schema.db, schema.table));
+        let fields: Vec<Field> = schema.columns.iter().map(|c| Field::new(c, &self.cfg.modes)).collect();
+
+        let mut value_struct = Vec::new();
+        value_struct.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                value_struct.push(b',');
+            }
+            value_struct.extend_from_slice(&f.schema);
+        }
+        value_struct.extend_from_slice(b"],\"optional\":true,\"name\":");
+        json::string(&mut value_struct, &format!("{topic}.Value"));
+
+        let mut key_prefix = Vec::new();
+        if self.cfg.key_schemas && !schema.key.is_empty() {
+            key_prefix.extend_from_slice(b"{\"schema\":{\"type\":\"struct\",\"fields\":[");
+            for (i, k) in schema.key.iter().enumerate() {
+                if i > 0 {
+                    key_prefix.push(b',');
+                }
+                key_prefix.extend_from_slice(&fields[*k].schema);
+            }
+            key_prefix.extend_from_slice(b"],\"optional\":false,\"name\":");
+            json::string(&mut key_prefix, &format!("{topic}.Key"));
+            key_prefix.extend_from_slice(b"},\"payload\":");
+        }
+
+        let mut value_prefix = Vec::new();
+        if self.cfg.value_schemas {
+            value_prefix.extend_from_slice(b"{\"schema\":{\"type\":\"struct\",\"fields\":[");
+            value_prefix.extend_from_slice(&value_struct);
+            value_prefix.extend_from_slice(b",\"field\":\"before\"},");
+            value_prefix.extend_from_slice(&value_struct);
+            value_prefix.extend_from_slice(b",\"field\":\"after\"},");
+            value_prefix.extend_from_slice(&self.source_schema);
+            value_prefix.extend_from_slice(
+                b",{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},\
+{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},\
+{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],\
+\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"},\
+{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},\
+{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},\
+{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},\
+{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}],\"optional\":false,\"name\":",
+            );
+            json::string(&mut value_prefix, &format!("{topic}.Envelope"));
+            value_prefix.extend_from_slice(b",\"version\":2},\"payload\":");
+        }
+        let suffix = |on: bool| -> &'static [u8] { if on { b"}" } else { b"" } };
+        TableCodec {
+            topic: Arc::from(topic),
+            fields,
+            suffix_key: suffix(self.cfg.key_schemas && !schema.key.is_empty()),
+            suffix_value: suffix(self.cfg.value_schemas),
+            key_prefix,
+            value_prefix,
+            schema,
+        }
+    }
+
+    fn write_row(&self, out: &mut Vec<u8>, codec: &TableCodec, cells: &[Cell<'_>]) {
+        out.push(b'{');
+        for (i, (f, cell)) in codec.fields.iter().zip(cells).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&f.name_prefix);
+            f.write(out, cell);
+        }
+        out.push(b'}');
+    }
+
+    /// The key payload, or `None` for a table without a key.
+    fn key_payload(&self, codec: &TableCodec, cells: &[Cell<'_>]) -> Option<Vec<u8>> {
+        if codec.schema.key.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(codec.key_prefix.len() + 32);
+        out.extend_from_slice(&codec.key_prefix);
+        out.push(b'{');
+        for (i, k) in codec.schema.key.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let f = &codec.fields[*k];
+            out.extend_from_slice(&f.name_prefix);
+            f.write(&mut out, cells.get(*k).unwrap_or(&Cell::Null));
+        }
+        out.push(b'}');
+        out.extend_from_slice(codec.suffix_key);
+        Some(out)
+    }
+
+    fn value(&self, codec: &TableCodec, ev: &ChangeEvent<'_>, op: Op, before: Option<&[Cell<'_>]>, after: Option<&[Cell<'_>]>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(codec.value_prefix.len() + 512);
+        out.extend_from_slice(&codec.value_prefix);
+        out.extend_from_slice(b"{\"before\":");
+        match before {
+            Some(cells) => self.write_row(&mut out, codec, cells),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"after\":");
+        match after {
+            Some(cells) => self.write_row(&mut out, codec, cells),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"source\":");
+        source::write_payload(&mut out, self.cfg.flavor, &self.cfg.topic_prefix, &ev.source);
+        out.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+        out.extend_from_slice(op.code());
+        let ns = ev.now_ns;
+        out.extend_from_slice(b"\",\"ts_ms\":");
+        json::int(&mut out, ns.div_euclid(1_000_000));
+        out.extend_from_slice(b",\"ts_us\":");
+        json::int(&mut out, ns.div_euclid(1_000));
+        out.extend_from_slice(b",\"ts_ns\":");
+        json::int(&mut out, ns);
+        out.push(b'}');
+        out.extend_from_slice(codec.suffix_value);
+        out
+    }
+
+    /// Appends the records of one row change: the change itself, a tombstone
+    /// after a delete, and for an update that changes the key, a delete of the
+    /// old key (+ tombstone) followed by a create of the new one (spec §1).
+    pub fn encode(&self, codec: &TableCodec, ev: &ChangeEvent<'_>, out: &mut Vec<Record>) {
+        let record = |key: Option<Vec<u8>>, value: Option<Vec<u8>>| Record {
+            topic: codec.topic.clone(),
+            key,
+            value,
+            headers: Vec::new(),
+        };
+        match (ev.op, ev.before, ev.after) {
+            (Op::Update, Some(before), Some(after)) if self.key_changed(codec, before, after) => {
+                let old_key = self.key_payload(codec, before);
+                let new_key = self.key_payload(codec, after);
+                let mut del = record(old_key.clone(), Some(self.value(codec, ev, Op::Delete, Some(before), None)));
+                if let Some(k) = &new_key {
+                    del.headers.push(("__debezium.newkey", self.key_header(codec, after, k)));
+                }
+                out.push(del);
+                if self.cfg.tombstones_on_delete {
+                    out.push(record(old_key.clone(), None));
+                }
+                let mut create = record(new_key, Some(self.value(codec, ev, Op::Create, None, Some(after))));
+                if let Some(k) = &old_key {
+                    create.headers.push(("__debezium.oldkey", self.key_header(codec, before, k)));
+                }
+                out.push(create);
+            }
+            (op, before, after) => {
+                let key_cells = after.or(before).unwrap_or(&[]);
+                let key = self.key_payload(codec, key_cells);
+                out.push(record(key.clone(), Some(self.value(codec, ev, op, before, after))));
+                if op == Op::Delete && self.cfg.tombstones_on_delete {
+                    out.push(record(key, None));
+                }
+            }
+        }
+    }
+
+    fn key_changed(&self, codec: &TableCodec, before: &[Cell<'_>], after: &[Cell<'_>]) -> bool {
+        codec.schema.key.iter().any(|k| before.get(*k) != after.get(*k))
+    }
+
+    /// Key struct as a header value: the key payload without the schema wrapper.
+    fn key_header(&self, codec: &TableCodec, cells: &[Cell<'_>], full_key: &[u8]) -> Vec<u8> {
+        if codec.key_prefix.is_empty() {
+            return full_key.to_vec();
+        }
+        let mut out = Vec::new();
+        out.push(b'{');
+        for (i, k) in codec.schema.key.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let f = &codec.fields[*k];
+            out.extend_from_slice(&f.name_prefix);
+            f.write(&mut out, cells.get(*k).unwrap_or(&Cell::Null));
+        }
+        out.push(b'}');
+        out
+    }
+}

@@ -1,0 +1,17 @@
+//! binlog-cdc: MySQL/MariaDB binlog → Debezium-compatible change events on Kafka.
+//!
+//! The data's path is the module order: `source` → `decode` (with `schema`)
+//! → `envelope` → `sink`, with `offsets` persisting positions. `app` wires
+//! them; `settings` translates the configuration for each stage.
+pub mod app;
+pub mod channel;
+pub mod config;
+pub mod decode;
+pub mod envelope;
+pub mod offsets;
+pub mod schema;
+pub mod settings;
+pub mod shutdown;
+pub mod sink;
+pub mod source;
+pub mod telemetry;

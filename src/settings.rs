@@ -1,0 +1,150 @@
+//! Translates the validated configuration into each stage's own settings,
+//! so stages depend on small structs of their own, not on the whole
+//! configuration contract.
+
+use std::time::Duration;
+
+use crate::config::{self, Config, SnapshotMode};
+use crate::decode::decoder::{DecoderConfig, InconsistentSchema};
+use crate::envelope::{self, EnvelopeConfig, Modes};
+use crate::offsets::position::{self, Position};
+use crate::offsets::store::OffsetStore;
+use crate::sink::kafka::{KafkaSinkConfig, OffsetsTarget};
+use crate::sink::topics::TopicSpec;
+use crate::source::{preflight, SourceConfig};
+
+/// Server heartbeats keep a quiet connection verifiably alive.
+const SERVER_HEARTBEAT_MS: u64 = 5_000;
+
+pub fn flavor(cfg: &Config) -> envelope::Flavor {
+    match cfg.flavor {
+        config::Flavor::Mysql => envelope::Flavor::Mysql,
+        config::Flavor::Mariadb => envelope::Flavor::Mariadb,
+    }
+}
+
+pub fn source(cfg: &Config) -> SourceConfig {
+    let heartbeat_ms = match cfg.pipeline.heartbeat_interval_ms {
+        0 => SERVER_HEARTBEAT_MS,
+        ms => (ms * 8 / 10).clamp(100, SERVER_HEARTBEAT_MS),
+    };
+    SourceConfig {
+        host: cfg.database.hostname.clone(),
+        port: cfg.database.port,
+        user: cfg.database.user.clone(),
+        password: cfg.database.password.as_ref().map(|s| s.expose().to_string()).unwrap_or_default(),
+        server_id: cfg.database.server_id,
+        heartbeat_ms,
+        connect_timeout_ms: cfg.database.connect_timeout_ms,
+    }
+}
+
+pub fn envelope(cfg: &Config) -> EnvelopeConfig {
+    let r = &cfg.records;
+    EnvelopeConfig {
+        topic_prefix: cfg.topics.prefix.clone(),
+        flavor: flavor(cfg),
+        modes: Modes {
+            decimal: match r.decimal_handling_mode {
+                config::DecimalHandlingMode::Precise => envelope::DecimalMode::Precise,
+                config::DecimalHandlingMode::Double => envelope::DecimalMode::Double,
+                config::DecimalHandlingMode::String => envelope::DecimalMode::String,
+            },
+            time: match r.time_precision_mode {
+                config::TimePrecisionMode::Connect => envelope::TimePrecisionMode::Connect,
+                _ => envelope::TimePrecisionMode::AdaptiveTimeMicroseconds,
+            },
+            bigint_unsigned: match r.bigint_unsigned_handling_mode {
+                config::BigintUnsignedHandlingMode::Long => envelope::BigintUnsignedMode::Long,
+                config::BigintUnsignedHandlingMode::Precise => envelope::BigintUnsignedMode::Precise,
+            },
+            binary: match r.binary_handling_mode {
+                config::BinaryHandlingMode::Bytes => envelope::BinaryMode::Bytes,
+                config::BinaryHandlingMode::Base64 => envelope::BinaryMode::Base64,
+                config::BinaryHandlingMode::Base64UrlSafe => envelope::BinaryMode::Base64UrlSafe,
+                config::BinaryHandlingMode::Hex => envelope::BinaryMode::Hex,
+            },
+        },
+        key_schemas: r.key_schemas_enable,
+        value_schemas: r.value_schemas_enable,
+        tombstones_on_delete: r.tombstones_on_delete,
+    }
+}
+
+pub fn decoder(cfg: &Config) -> DecoderConfig {
+    DecoderConfig {
+        flavor: flavor(cfg),
+        inconsistent_schema: match cfg.errors.inconsistent_schema_handling_mode {
+            config::InconsistentSchemaHandlingMode::Fail => InconsistentSchema::Fail,
+            config::InconsistentSchemaHandlingMode::Warn => InconsistentSchema::Warn,
+            config::InconsistentSchemaHandlingMode::Skip => InconsistentSchema::Skip,
+        },
+        batch_records: cfg.pipeline.max_batch_size.max(1),
+        batch_bytes: (queue_bytes(cfg) / 8).max(64 * 1024),
+    }
+}
+
+pub fn queue_bytes(cfg: &Config) -> usize {
+    match cfg.pipeline.max_queue_size_bytes {
+        0 => config::DEFAULT_MAX_QUEUE_SIZE_BYTES as usize,
+        n => n as usize,
+    }
+}
+
+fn position_flavor(cfg: &Config) -> position::Flavor {
+    match cfg.flavor {
+        config::Flavor::Mysql => position::Flavor::Mysql,
+        config::Flavor::Mariadb => position::Flavor::Mariadb,
+    }
+}
+
+/// The offsets store, when the sink is Kafka.
+pub fn offset_store(cfg: &Config) -> Option<OffsetStore> {
+    let bootstrap = cfg.sink.bootstrap_servers.clone()?;
+    if cfg.sink.sink_type != config::SinkType::Kafka {
+        return None;
+    }
+    Some(OffsetStore {
+        bootstrap,
+        topic: cfg.offsets.topic.clone(),
+        name: cfg.name.clone(),
+        topic_prefix: cfg.topics.prefix.clone(),
+        flavor: position_flavor(cfg),
+        client: cfg.sink.producer.clone(),
+        partitions: cfg.offsets.partitions,
+        replication_factor: cfg.offsets.replication_factor,
+    })
+}
+
+pub fn kafka_sink(cfg: &Config, store: Option<&OffsetStore>) -> KafkaSinkConfig {
+    let mut context_headers = Vec::new();
+    if cfg.records.extended_headers_enabled {
+        let run_id = uuid::Uuid::new_v4().to_string();
+        context_headers = vec![
+            ("__debezium.context.connectorLogicalName".to_string(), cfg.topics.prefix.clone().into_bytes()),
+            ("__debezium.context.taskId".to_string(), b"0".to_vec()),
+            ("__debezium.context.connectorName".to_string(), flavor(cfg).connector().as_bytes().to_vec()),
+            ("__debezium.context.runId".to_string(), run_id.into_bytes()),
+        ];
+    }
+    KafkaSinkConfig {
+        bootstrap: cfg.sink.bootstrap_servers.clone().unwrap_or_default(),
+        client_id: format!("binlog-cdc-{}", cfg.name),
+        producer: cfg.sink.producer.clone(),
+        topic_creation: cfg.sink.topic_creation_enable.then(|| TopicSpec {
+            partitions: cfg.sink.topic_creation_default_partitions,
+            replication_factor: cfg.sink.topic_creation_default_replication_factor,
+            configs: cfg.sink.topic_creation_default_configs.clone(),
+        }),
+        offsets: store.map(|s| OffsetsTarget { topic: s.topic.clone(), key: s.key() }),
+        context_headers,
+        commit_interval: Duration::from_millis(cfg.offsets.flush_interval_ms.max(10)),
+        drain_timeout: Duration::from_secs(30),
+    }
+}
+
+/// Where to start without a stored position.
+pub async fn initial_position(conn: &mut mysql_async::Conn, cfg: &Config) -> Result<Position, mysql_async::Error> {
+    let from_oldest = cfg.snapshot_mode == SnapshotMode::Never;
+    preflight::initial_position(conn, from_oldest, cfg.flavor == config::Flavor::Mariadb).await
+}

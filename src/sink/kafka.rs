@@ -1,0 +1,272 @@
+//! Kafka sink: an idempotent, ordered producer (`acks=all`, Java-client
+//! murmur2 partitioning so keys land where Debezium put them), delivery
+//! reports counted per batch by the tracker, and the acknowledged position
+//! written to the offsets topic in Kafka Connect's format.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
+use tracing::{debug, info, warn};
+
+use super::topics::{self, TopicError, TopicSpec};
+use super::tracker::Tracker;
+use crate::channel;
+use crate::decode::decoder::Batch;
+use crate::offsets::position::Position;
+use crate::telemetry;
+
+/// Delivery opaque of records that are not tracked (offsets records).
+const UNTRACKED: usize = usize::MAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot create the Kafka producer for {bootstrap}: {source}; check bootstrap.servers and producer.* settings")]
+    Producer {
+        bootstrap: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("Kafka did not accept a record for topic `{topic}`: {source}")]
+    Send {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("delivery to Kafka failed: {0}; the stored position was not advanced past the failed record, so a restart resends it")]
+    Delivery(String),
+    #[error(transparent)]
+    Topic(#[from] TopicError),
+    #[error("records were still unacknowledged by Kafka after {0:?} at shutdown; their position was not stored, a restart resends them")]
+    DrainTimeout(Duration),
+}
+
+/// Settings of the Kafka sink.
+#[derive(Debug, Clone)]
+pub struct KafkaSinkConfig {
+    pub bootstrap: String,
+    pub client_id: String,
+    /// Raw librdkafka properties (`producer.*`), applied last.
+    pub producer: BTreeMap<String, String>,
+    /// `None`: never create data topics.
+    pub topic_creation: Option<TopicSpec>,
+    /// Where positions go; `None` (tests, stdout-like use) stores nothing.
+    pub offsets: Option<OffsetsTarget>,
+    /// Headers added to every data record (Debezium's extended headers).
+    pub context_headers: Vec<(String, Vec<u8>)>,
+    /// Longest time between position commits (`offset.flush.interval.ms`).
+    pub commit_interval: Duration,
+    pub drain_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct OffsetsTarget {
+    pub topic: String,
+    pub key: Vec<u8>,
+}
+
+pub struct AckContext {
+    tracker: Tracker,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        match result {
+            Ok(_) if opaque == UNTRACKED => {}
+            Ok(_) => self.tracker.ack(opaque as u64),
+            Err((e, _)) => self.tracker.fail(e.to_string()),
+        }
+    }
+}
+
+/// The producer settings binlog-cdc needs for its guarantees; `producer.*`
+/// may add to them (compression, linger) and override the tunables.
+pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String, String>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("client.id", client_id)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .set("batch.size", "1000000")
+        .set("compression.type", "lz4")
+        .set("queue.buffering.max.kbytes", "65536")
+        .set("message.max.bytes", "10000000");
+    for (k, v) in extra {
+        c.set(k, v);
+    }
+    c
+}
+
+pub struct KafkaSink {
+    cfg: KafkaSinkConfig,
+    producer: ThreadedProducer<AckContext>,
+    tracker: Tracker,
+    known_topics: HashSet<Arc<str>>,
+    headers: OwnedHeaders,
+}
+
+impl KafkaSink {
+    pub fn new(cfg: KafkaSinkConfig) -> Result<Self, SinkError> {
+        let tracker = Tracker::new();
+        let producer: ThreadedProducer<AckContext> = producer_config(&cfg.bootstrap, &cfg.client_id, &cfg.producer)
+            .create_with_context(AckContext { tracker: tracker.clone() })
+            .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })?;
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &cfg.context_headers {
+            headers = headers.insert(Header { key: k, value: Some(v) });
+        }
+        Ok(KafkaSink { cfg, producer, tracker, known_topics: HashSet::new(), headers })
+    }
+
+    /// Makes sure a data topic exists before the first record goes to it.
+    async fn ensure_topic(&mut self, topic: &Arc<str>) -> Result<(), SinkError> {
+        if self.known_topics.contains(topic) {
+            return Ok(());
+        }
+        let timeout = Duration::from_secs(10);
+        let exists = tokio::task::block_in_place(|| {
+            topics::partitions(self.producer.client(), topic, &self.cfg.bootstrap, timeout)
+        })?;
+        if exists.is_none() {
+            let Some(spec) = &self.cfg.topic_creation else {
+                return Err(TopicError::Missing { topic: topic.to_string() }.into());
+            };
+            let mut client = ClientConfig::new();
+            client.set("bootstrap.servers", &self.cfg.bootstrap);
+            for (k, v) in &self.cfg.producer {
+                if k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.") {
+                    client.set(k, v);
+                }
+            }
+            let admin = topics::admin(&client, &self.cfg.bootstrap)?;
+            topics::create(&admin, topic, spec).await?;
+            info!(topic = %topic, partitions = spec.partitions, "created topic");
+        }
+        self.known_topics.insert(topic.clone());
+        Ok(())
+    }
+
+    fn produce(&self, rec: BaseRecord<'_, [u8], [u8], usize>) -> Result<(), SinkError> {
+        let mut rec = rec;
+        loop {
+            match self.producer.send(rec) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // librdkafka's queue is full (bounded by bytes): wait for deliveries.
+                    rec = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err((source, back)) => {
+                    return Err(SinkError::Send { topic: back.topic.to_string(), source });
+                }
+            }
+        }
+    }
+
+    async fn send_batch(&mut self, batch: Batch) -> Result<(), SinkError> {
+        for r in &batch.records {
+            self.ensure_topic(&r.topic).await?;
+        }
+        let seq = self.tracker.register(batch.records.len(), batch.position) as usize;
+        for r in &batch.records {
+            let mut rec: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(&r.topic, seq);
+            if let Some(k) = &r.key {
+                rec = rec.key(k.as_slice());
+            }
+            if let Some(v) = &r.value {
+                rec = rec.payload(v.as_slice());
+            }
+            let mut headers = self.headers.clone();
+            for (k, v) in &r.headers {
+                headers = headers.insert(Header { key: k, value: Some(v) });
+            }
+            if rdkafka::message::Headers::count(&headers) > 0 {
+                rec = rec.headers(headers);
+            }
+            tokio::task::block_in_place(|| self.produce(rec))?;
+        }
+        Ok(())
+    }
+
+    fn store_position(&self, position: &Position) -> Result<(), SinkError> {
+        let Some(target) = &self.cfg.offsets else { return Ok(()) };
+        let value = position.encode_value();
+        let rec: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(&target.topic, UNTRACKED).key(target.key.as_slice()).payload(value.as_slice());
+        self.produce(rec)?;
+        telemetry::offsets_committed();
+        debug!(file = %position.file, pos = position.pos, event = position.event, row = position.row, "position stored");
+        Ok(())
+    }
+
+    /// Delivers batches until the channel closes, then drains: waits for
+    /// every acknowledgement, stores the final position, flushes.
+    pub async fn run(mut self, mut rx: channel::Receiver<Batch>) -> Result<(), SinkError> {
+        let mut last_commit = Instant::now();
+        let mut latest: Option<Position> = None;
+        let interval = self.cfg.commit_interval;
+        loop {
+            let tracker = self.tracker.clone();
+            tokio::select! {
+                item = rx.recv() => match item {
+                    Some((batch, permit)) => {
+                        self.send_batch(batch).await?;
+                        drop(permit);
+                    }
+                    None => break,
+                },
+                _ = tracker.changed() => {}
+                _ = tokio::time::sleep(interval) => {}
+            }
+            if let Some(f) = self.tracker.failure() {
+                return Err(SinkError::Delivery(f));
+            }
+            telemetry::acknowledged(self.tracker.take_acked_count());
+            if let Some(p) = self.tracker.take_ready() {
+                latest = Some(p);
+            }
+            if last_commit.elapsed() >= interval {
+                if let Some(p) = latest.take() {
+                    self.store_position(&p)?;
+                }
+                last_commit = Instant::now();
+            }
+        }
+        // Drain: everything handed to us must be acknowledged before the
+        // final position is stored.
+        let deadline = Instant::now() + self.cfg.drain_timeout;
+        while self.tracker.in_flight() > 0 {
+            if let Some(f) = self.tracker.failure() {
+                return Err(SinkError::Delivery(f));
+            }
+            if Instant::now() >= deadline {
+                if let Some(p) = self.tracker.take_ready().or(latest.take()) {
+                    self.store_position(&p)?;
+                }
+                let _ = self.producer.flush(Duration::from_secs(5));
+                return Err(SinkError::DrainTimeout(self.cfg.drain_timeout));
+            }
+            let tracker = self.tracker.clone();
+            let _ = tokio::time::timeout(Duration::from_millis(100), tracker.changed()).await;
+        }
+        telemetry::acknowledged(self.tracker.take_acked_count());
+        if let Some(p) = self.tracker.take_ready().or(latest) {
+            self.store_position(&p)?;
+        }
+        if let Err(e) = self.producer.flush(self.cfg.drain_timeout) {
+            warn!(error = %e, "flushing the producer at shutdown failed");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! The sink stage: delivers batches of records and, once Kafka has
+//! acknowledged a batch and everything before it, stores the batch's
+//! position. Delivery acknowledgement — never the send call — moves the
+//! position.
+//!
+//! `kafka.rs` is the production sink; `stdout.rs` writes JSON lines for
+//! debugging and benchmarks.
+
+pub mod kafka;
+pub mod stdout;
+pub mod topics;
+pub mod tracker;

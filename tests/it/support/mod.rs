@@ -1,0 +1,10 @@
+//! Test support: servers started by the tests (MariaDB, Kafka, Debezium on
+//! Kafka Connect), the child process rules they share, and deadline-bounded
+//! waiting.
+#![allow(dead_code)] // not every test uses every helper
+
+pub mod debezium;
+pub mod kafka;
+pub mod mariadb;
+pub mod process;
+pub mod wait;
