@@ -20,7 +20,8 @@ impl std::fmt::Display for Problem {
 }
 
 async fn variable(conn: &mut Conn, name: &str) -> Result<Option<String>, mysql_async::Error> {
-    let row: Option<(String, String)> = conn.exec_first("SHOW GLOBAL VARIABLES LIKE ?", (name,)).await?;
+    // Names are compile-time constants; SHOW cannot be a prepared statement.
+    let row: Option<(String, String)> = conn.query_first(format!("SHOW GLOBAL VARIABLES LIKE '{name}'")).await?;
     Ok(row.map(|(_, v)| v))
 }
 

@@ -35,13 +35,13 @@ async fn debezium_streams_mariadb_crud() {
     db.exec(&format!("USE `{database}`; {DDL}")).await;
     // A user with exactly the privileges Debezium documents.
     db.exec(
-        "CREATE USER IF NOT EXISTS 'dbz_norepl'@'%' IDENTIFIED BY 'dbz-pw'; \
-         GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION CLIENT ON *.* TO 'dbz_norepl'@'%'",
+        "CREATE USER IF NOT EXISTS 'debezium'@'%' IDENTIFIED BY 'dbz-pw'; \
+         GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'debezium'@'%'",
     )
     .await;
     let prefix = unique_prefix("dbz_smoke");
     let cfg = DebeziumConfig::mariadb(db, bootstrap, &prefix, &database)
-        .set("database.user", "dbz_norepl")
+        .set("database.user", "debezium")
         .set("database.password", "dbz-pw");
     let started = std::time::Instant::now();
     let dbz = Debezium::start(cfg).await;
@@ -74,12 +74,7 @@ async fn debezium_streams_mariadb_crud() {
 fn render(name: &str, r: &Record, rename: &dyn Fn(&str) -> String) -> String {
     let bytes = |b: &Option<Vec<u8>>| b.as_deref().map_or("<null>".into(), |b| rename(&String::from_utf8_lossy(b)));
     let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}={}", bytes(v))).collect();
-    format!(
-        "{name}.headers: {}\n{name}.key: {}\n{name}.value: {}\n",
-        headers.join(" "),
-        bytes(&r.key),
-        bytes(&r.value)
-    )
+    format!("{name}.headers: {}\n{name}.key: {}\n{name}.value: {}\n", headers.join(" "), bytes(&r.key), bytes(&r.value))
 }
 
 /// Blanks what differs between runs: clocks, Debezium's version, binlog
@@ -96,7 +91,8 @@ fn mask(text: &str) -> String {
 /// What masking hides must still be sane: MariaDB source times have second
 /// precision, and the three events are distinct GTIDs at rising positions.
 fn check_invariants(got: &[Record]) {
-    let sources: Vec<serde_json::Value> = got[..3].iter().map(|r| r.value_json().unwrap()["payload"]["source"].clone()).collect();
+    let sources: Vec<serde_json::Value> =
+        got[..3].iter().map(|r| r.value_json().unwrap()["payload"]["source"].clone()).collect();
     let mut last = (0, String::new());
     for s in &sources {
         let ms = s["ts_ms"].as_i64().unwrap();

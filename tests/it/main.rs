@@ -4,3 +4,4 @@ mod support;
 
 mod harness;
 mod debezium_smoke;
+mod stream_crud;

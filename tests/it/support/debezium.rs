@@ -24,8 +24,10 @@ use crate::support::wait::wait_for;
 
 /// Connect's REST server up and the connector registered.
 const START_DEADLINE: Duration = Duration::from_secs(120);
-/// Logged by Debezium once its binlog client is connected: changes committed
-/// from then on are streamed (the snapshot, if any, is over by then).
+/// Logged by Debezium once its binlog client has sent the dump request from
+/// the snapshot's (or the stored offset's) GTID position: every change
+/// committed after that position is streamed; the snapshot, if any, is over.
+/// A refused dump (e.g. no REPLICATION SLAVE) is only logged after this.
 const STREAMING_MARK: &str = "Connected to binlog at ";
 /// Logged by Connect when a task (or the connector) dies for good.
 const FAILED_MARKS: [&str; 2] = ["unrecoverable exception", "Error while starting connector"];
@@ -127,17 +129,15 @@ impl Debezium {
 
     /// Waits until Debezium streams from the binlog, so that every change
     /// committed after this returns is captured. Panics, with the log, when
-    /// the worker or the connector fails or `deadline` passes.
+    /// the worker or the connector fails or `deadline` passes. (A server that
+    /// refuses the binlog dump shows up later: see [`Debezium::failure`].)
     pub async fn wait_streaming(&self, deadline: Duration) {
         let seen = self.streams_seen.load(Ordering::Relaxed);
         let got = wait_for(deadline, || async {
-            if let Some(status) = self.daemon.exited() {
-                return Some(Err(format!("Kafka Connect exited ({status})")));
+            if let Some(why) = self.failure() {
+                return Some(Err(why));
             }
             let log = fs::read_to_string(self.log_path()).unwrap_or_default();
-            if let Some(m) = FAILED_MARKS.iter().find(|m| log.contains(*m)) {
-                return Some(Err(format!("connector failed ({m})")));
-            }
             let n = log.matches(STREAMING_MARK).count();
             (n > seen).then_some(Ok(n))
         })
@@ -168,6 +168,15 @@ impl Debezium {
         self.daemon.kill();
     }
 
+    /// Why Debezium is dead, if it is: Connect exited or a task failed.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(status) = self.daemon.exited() {
+            return Some(format!("Kafka Connect exited ({status})"));
+        }
+        let log = fs::read_to_string(self.log_path()).unwrap_or_default();
+        FAILED_MARKS.iter().find(|m| log.contains(*m)).map(|m| format!("connector failed ({m})"))
+    }
+
     /// The connector's REST status (`/connectors/<name>/status`), if any.
     pub async fn status(&self) -> Option<serde_json::Value> {
         let body = http_get(self.rest_port, &format!("/connectors/{}/status", self.cfg.name())).await?;
@@ -185,8 +194,7 @@ impl Debezium {
     /// its stdout/stderr: for failure messages.
     pub fn log_tail(&self, lines: usize) -> String {
         let log = fs::read_to_string(self.log_path()).unwrap_or_default();
-        let kept: Vec<&str> =
-            log.lines().filter(|l| !l.starts_with("\tat ") && !l.starts_with("\t... ")).collect();
+        let kept: Vec<&str> = log.lines().filter(|l| !l.starts_with("\tat ") && !l.starts_with("\t... ")).collect();
         let out = tail(&self.dir().join("connect.out"), 20);
         format!("{}\n{out}", kept[kept.len().saturating_sub(lines)..].join("\n"))
     }

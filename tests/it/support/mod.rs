@@ -3,6 +3,7 @@
 //! waiting.
 #![allow(dead_code)] // not every test uses every helper
 
+pub mod cdc;
 pub mod debezium;
 pub mod kafka;
 pub mod mariadb;
