@@ -35,3 +35,8 @@ $(JARS_DIR)/debezium/.done: tests/jars/debezium/pom.xml
 	$(MVN) -f $< dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS_DIR)/debezium.tmp
 	mv $(JARS_DIR)/debezium.tmp $(JARS_DIR)/debezium
 	touch $@
+
+# Benchmarks (not timed tests): print a table of figures.
+.PHONY: bench
+bench: jars
+	$(CARGO) test --release --test bench -- --ignored --nocapture --test-threads=1

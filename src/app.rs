@@ -130,12 +130,11 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
 
     let pool = mysql_async::Pool::new(source_cfg.opts());
     let filters = Arc::new(cfg.filters.clone());
-    let include = Box::new(move |db: &str, table: &str| filters.include_table(db, table));
     let mut decoder = Decoder::new(
         settings::decoder(&cfg),
         Encoder::new(settings::envelope(&cfg)),
         Catalog::new(pool.clone()),
-        include,
+        filters,
         tx,
         start,
     );

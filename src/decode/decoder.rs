@@ -45,6 +45,21 @@ impl channel::Sized_ for Batch {
     }
 }
 
+/// Which tables and columns are captured (the include/exclude lists).
+pub trait TableFilter: Send + Sync {
+    fn table(&self, db: &str, table: &str) -> bool;
+    fn column(&self, db: &str, table: &str, column: &str) -> bool;
+}
+
+impl TableFilter for crate::config::Filters {
+    fn table(&self, db: &str, table: &str) -> bool {
+        self.include_table(db, table)
+    }
+    fn column(&self, db: &str, table: &str, column: &str) -> bool {
+        self.include_column(db, table, column)
+    }
+}
+
 /// What to do with rows of a table whose structure cannot be resolved
 /// (`inconsistent.schema.handling.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +135,7 @@ pub struct Decoder {
     cfg: DecoderConfig,
     encoder: Encoder,
     catalog: Catalog,
-    include_table: Box<dyn Fn(&str, &str) -> bool + Send + Sync>,
+    filters: Arc<dyn TableFilter>,
     out: channel::Sender<Batch>,
 
     /// Restart point: the last completed position (outside a transaction) or
@@ -155,7 +170,7 @@ impl Decoder {
         cfg: DecoderConfig,
         encoder: Encoder,
         catalog: Catalog,
-        include_table: Box<dyn Fn(&str, &str) -> bool + Send + Sync>,
+        filters: Arc<dyn TableFilter>,
         out: channel::Sender<Batch>,
         start: Position,
     ) -> Self {
@@ -167,7 +182,7 @@ impl Decoder {
             cfg,
             encoder,
             catalog,
-            include_table,
+            filters,
             out,
             gtids: base.gtids.clone(),
             file: base.file.clone(),
@@ -258,7 +273,7 @@ impl Decoder {
     async fn on_table_map(&mut self, tme: TableMapEvent<'_>, pos: u64) -> Result<(), DecodeError> {
         let db = tme.database_name().into_owned();
         let table = tme.table_name().into_owned();
-        if !(self.include_table)(&db, &table) {
+        if !self.filters.table(&db, &table) {
             self.tables.insert(tme.table_id(), Mapped::Ignored);
             return Ok(());
         }
@@ -288,6 +303,18 @@ impl Decoder {
                 return self.unresolved(tme.table_id(), DecodeError::Schema { file: self.file.clone(), pos, source })
             }
         };
+        // The table changed after this row was written (a lagging or
+        // replaying connector): decode with the binlog's own description.
+        let schema = match check(&schema, &plans) {
+            Ok(()) => schema,
+            Err(_) => match crate::schema::table_map::from_table_map(&tme, &plans, Some(&schema)) {
+                Some(old) => {
+                    debug!(table = %format!("{db}.{table}"), file = %self.file, pos, "using the TABLE_MAP's column metadata: the table has changed since");
+                    Arc::new(old)
+                }
+                None => schema,
+            },
+        };
         if let Err(detail) = check(&schema, &plans) {
             let err = DecodeError::SchemaMismatch {
                 table: format!("{db}.{table}"),
@@ -301,7 +328,8 @@ impl Decoder {
         }
         let unsigned = schema.columns.iter().map(|c| c.unsigned).collect();
         let counters = telemetry::TableCounters::new(&schema.qualified_name());
-        let codec = Arc::new(self.encoder.codec(schema));
+        let filters = self.filters.clone();
+        let codec = Arc::new(self.encoder.codec(schema, &|col| filters.column(&db, &table, col)));
         let captured = Arc::new(Captured { codec, plans, unsigned, counters, signature });
         self.by_name.insert((db, table), captured.clone());
         self.tables.insert(tme.table_id(), Mapped::Captured(captured));

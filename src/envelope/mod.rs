@@ -102,6 +102,9 @@ pub struct TableCodec {
     pub schema: Arc<TableSchema>,
     pub topic: Arc<str>,
     fields: Vec<Field>,
+    /// Columns in the value (`column.exclude.list` removes some; the key
+    /// always has all its columns, as in Debezium).
+    value_columns: Vec<usize>,
     key_prefix: Vec<u8>,
     value_prefix: Vec<u8>,
     suffix_value: &'static [u8],
@@ -131,13 +134,17 @@ impl Encoder {
         &self.cfg
     }
 
-    pub fn codec(&self, schema: Arc<TableSchema>) -> TableCodec {
+    /// Builds the codec of a table version; `include_column` says which
+    /// columns go into the value.
+    pub fn codec(&self, schema: Arc<TableSchema>, include_column: &dyn Fn(&str) -> bool) -> TableCodec {
         let topic = sanitize_topic(&format!("{}.{}.{}", self.cfg.topic_prefix, schema.db, schema.table));
         let fields: Vec<Field> = schema.columns.iter().map(|c| Field::new(c, &self.cfg.modes)).collect();
+        let value_columns: Vec<usize> =
+            (0..schema.columns.len()).filter(|i| include_column(&schema.columns[*i].name)).collect();
 
         let mut value_struct = Vec::new();
         value_struct.extend_from_slice(b"{\"type\":\"struct\",\"fields\":[");
-        for (i, f) in fields.iter().enumerate() {
+        for (i, f) in value_columns.iter().map(|i| &fields[*i]).enumerate() {
             if i > 0 {
                 value_struct.push(b',');
             }
@@ -185,6 +192,7 @@ impl Encoder {
         TableCodec {
             topic: Arc::from(topic),
             fields,
+            value_columns,
             suffix_key: suffix(self.cfg.key_schemas && !schema.key.is_empty()),
             suffix_value: suffix(self.cfg.value_schemas),
             key_prefix,
@@ -195,12 +203,13 @@ impl Encoder {
 
     fn write_row(&self, out: &mut Vec<u8>, codec: &TableCodec, cells: &[Cell<'_>]) {
         out.push(b'{');
-        for (i, (f, cell)) in codec.fields.iter().zip(cells).enumerate() {
+        for (i, c) in codec.value_columns.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
+            let f = &codec.fields[*c];
             out.extend_from_slice(&f.name_prefix);
-            f.write(out, cell);
+            f.write(out, cells.get(*c).unwrap_or(&Cell::Absent));
         }
         out.push(b'}');
     }

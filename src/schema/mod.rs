@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod ddl;
+pub mod table_map;
 
 pub use catalog::{Catalog, CatalogError};
 

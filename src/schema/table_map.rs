@@ -1,0 +1,180 @@
+//! A table's structure as the binlog itself describes it: TABLE_MAP events
+//! written with `binlog_row_metadata=FULL` carry column names, signedness,
+//! charsets, ENUM/SET literals and the primary key.
+//!
+//! This is what lets a lagging or replaying connector decode rows written
+//! before a later `ALTER TABLE`: `information_schema` only knows the table as
+//! it is now, the TABLE_MAP knows it as it was when the row was written.
+//! What the binlog does not carry (defaults, declared display types) is taken
+//! from the current definition for columns that still match by name and type.
+
+use mysql_common::binlog::events::{OptionalMetadataField, TableMapEvent};
+use mysql_common::constants::ColumnType;
+
+use super::{Column, ColumnKind, TableSchema};
+use crate::decode::rows::{types, ColumnPlan};
+
+/// MySQL collation id of `binary`.
+const BINARY_COLLATION: u16 = 63;
+/// latin1 collations (latin1_german1_ci, latin1_swedish_ci, ...).
+const LATIN1_COLLATIONS: [u16; 8] = [5, 8, 15, 31, 47, 48, 49, 94];
+
+fn is_numeric(raw: u8) -> bool {
+    ColumnType::try_from(raw).is_ok_and(|t| t.is_numeric_type())
+}
+
+fn is_character(plan: &ColumnPlan) -> bool {
+    matches!(plan.type_code, types::STRING | types::VARCHAR | types::VAR_STRING | types::BLOB)
+}
+
+/// Builds the structure from a TABLE_MAP with full metadata; `None` when the
+/// event has no column names (`binlog_row_metadata=MINIMAL`).
+pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Option<&TableSchema>) -> Option<TableSchema> {
+    let n = plans.len();
+    let mut names: Option<Vec<String>> = None;
+    let mut unsigned = vec![false; n];
+    let mut charsets: Vec<Option<u16>> = vec![None; n];
+    let mut enum_values: Vec<Vec<String>> = Vec::new();
+    let mut set_values: Vec<Vec<String>> = Vec::new();
+    let mut key: Vec<usize> = Vec::new();
+    let raw_types: Vec<u8> = (0..n).map(|i| tme.get_raw_column_type(i).ok().flatten().map_or(0, |t| t as u8)).collect();
+    let character_cols: Vec<usize> = (0..n).filter(|i| is_character(&plans[*i])).collect();
+
+    for field in tme.iter_optional_meta() {
+        match field.ok()? {
+            OptionalMetadataField::ColumnName(cn) => {
+                names = Some(cn.iter_names().filter_map(Result::ok).map(|c| c.name().into_owned()).collect());
+            }
+            OptionalMetadataField::Signedness(bits) => {
+                let numeric: Vec<usize> = (0..n).filter(|i| is_numeric(raw_types[*i])).collect();
+                for (bit, col) in bits.iter().zip(numeric) {
+                    unsigned[col] = *bit;
+                }
+            }
+            OptionalMetadataField::DefaultCharset(dc) => {
+                for c in &character_cols {
+                    charsets[*c] = Some(dc.default_charset());
+                }
+                for nd in dc.iter_non_default().filter_map(Result::ok) {
+                    if let Some(c) = character_cols.get(nd.column_index() as usize) {
+                        charsets[*c] = Some(nd.charset());
+                    }
+                }
+            }
+            OptionalMetadataField::ColumnCharset(cc) => {
+                for (c, cs) in character_cols.iter().zip(cc.iter_charsets().filter_map(Result::ok)) {
+                    charsets[*c] = Some(cs);
+                }
+            }
+            OptionalMetadataField::EnumStrValue(v) => {
+                enum_values = v
+                    .iter_values()
+                    .filter_map(Result::ok)
+                    .map(|e| e.values().iter().map(|s| s.value().into_owned()).collect())
+                    .collect();
+            }
+            OptionalMetadataField::SetStrValue(v) => {
+                set_values = v
+                    .iter_values()
+                    .filter_map(Result::ok)
+                    .map(|e| e.values().iter().map(|s| s.value().into_owned()).collect())
+                    .collect();
+            }
+            OptionalMetadataField::SimplePrimaryKey(pk) => {
+                key = pk.iter_indexes().filter_map(Result::ok).map(|i| i as usize).collect();
+            }
+            OptionalMetadataField::PrimaryKeyWithPrefix(pk) => {
+                key = pk.iter_keys().filter_map(Result::ok).map(|k| k.column_index() as usize).collect();
+            }
+            _ => {}
+        }
+    }
+    let names = names?;
+    if names.len() != n || key.iter().any(|k| *k >= n) {
+        return None;
+    }
+    let nulls = tme.null_bitmask();
+    let (mut enums, mut sets) = (enum_values.into_iter(), set_values.into_iter());
+    let mut columns = Vec::with_capacity(n);
+    for (i, plan) in plans.iter().enumerate() {
+        let charset = charsets[i];
+        let binary = charset == Some(BINARY_COLLATION);
+        let kind = kind_of(plan, binary)?;
+        let values = match kind {
+            ColumnKind::Enum => enums.next().unwrap_or_default(),
+            ColumnKind::Set => sets.next().unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let mut col = Column {
+            name: names[i].clone(),
+            kind,
+            type_name: format!("{kind:?}").to_ascii_uppercase(),
+            column_type: String::new(),
+            unsigned: unsigned[i],
+            nullable: nulls.get(i).is_some_and(|b| *b),
+            length: match kind {
+                ColumnKind::Bit => Some(u64::from(plan.meta2) * 8 + u64::from(plan.meta)),
+                ColumnKind::Binary => Some(u64::from(plan.meta2)),
+                _ => None,
+            },
+            precision: (kind == ColumnKind::Decimal).then_some(u32::from(plan.meta)),
+            scale: (kind == ColumnKind::Decimal).then_some(u32::from(plan.meta2)),
+            fsp: match plan.type_code {
+                types::TIME2 | types::DATETIME2 | types::TIMESTAMP2 => plan.meta as u8,
+                _ => 0,
+            },
+            charset: charset.map(|c| if LATIN1_COLLATIONS.contains(&c) { "latin1".into() } else { "utf8mb4".into() }),
+            enum_values: values,
+            default: None,
+            generated: false,
+        };
+        // Keep what only the current definition knows when the column is the same.
+        if let Some(cur) = current.and_then(|t| t.columns.iter().find(|c| c.name == col.name && c.kind == col.kind)) {
+            col.type_name = cur.type_name.clone();
+            col.column_type = cur.column_type.clone();
+            col.default = cur.default.clone();
+            col.length = cur.length.or(col.length);
+            col.generated = cur.generated;
+        }
+        columns.push(col);
+    }
+    Some(TableSchema {
+        db: tme.database_name().into_owned(),
+        table: tme.table_name().into_owned(),
+        columns,
+        key,
+    })
+}
+
+fn kind_of(plan: &ColumnPlan, binary: bool) -> Option<ColumnKind> {
+    use types::*;
+    use ColumnKind::*;
+    Some(match plan.type_code {
+        TINY => TinyInt,
+        SHORT => SmallInt,
+        INT24 => MediumInt,
+        LONG => Int,
+        LONGLONG => BigInt,
+        NEWDECIMAL | DECIMAL => Decimal,
+        FLOAT => Float,
+        DOUBLE => Double,
+        BIT => Bit,
+        STRING if binary => Binary,
+        STRING => Char,
+        VARCHAR | VAR_STRING if binary => VarBinary,
+        VARCHAR | VAR_STRING => VarChar,
+        BLOB | TINY_BLOB | MEDIUM_BLOB | LONG_BLOB if binary => Blob,
+        BLOB | TINY_BLOB | MEDIUM_BLOB | LONG_BLOB => Text,
+        JSON => Json,
+        ENUM => Enum,
+        SET => Set,
+        DATE | NEWDATE => Date,
+        TIME | TIME2 => Time,
+        DATETIME | DATETIME2 => DateTime,
+        TIMESTAMP | TIMESTAMP2 => Timestamp,
+        YEAR => Year,
+        GEOMETRY => Geometry,
+        VECTOR => Vector,
+        _ => return None,
+    })
+}
