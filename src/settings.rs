@@ -36,6 +36,7 @@ pub fn source(cfg: &Config) -> SourceConfig {
         server_id: cfg.database.server_id,
         heartbeat_ms,
         connect_timeout_ms: cfg.database.connect_timeout_ms,
+        max_retries: cfg.errors.max_retries,
     }
 }
 
@@ -81,6 +82,7 @@ pub fn decoder(cfg: &Config) -> DecoderConfig {
         },
         batch_records: cfg.pipeline.max_batch_size.max(1),
         batch_bytes: (queue_bytes(cfg) / 8).max(64 * 1024),
+        schema_changes: cfg.records.include_schema_changes,
     }
 }
 
@@ -147,4 +149,31 @@ pub fn kafka_sink(cfg: &Config, store: Option<&OffsetStore>) -> KafkaSinkConfig 
 pub async fn initial_position(conn: &mut mysql_async::Conn, cfg: &Config) -> Result<Position, mysql_async::Error> {
     let from_oldest = cfg.snapshot_mode == SnapshotMode::Never;
     preflight::initial_position(conn, from_oldest, cfg.flavor == config::Flavor::Mariadb).await
+}
+
+/// The snapshot stage's settings (`snapshot.*`).
+pub fn snapshot(cfg: &Config) -> crate::snapshot::SnapshotSettings {
+    use crate::snapshot::{Locking, Mode, SnapshotSettings};
+    SnapshotSettings {
+        mode: match cfg.snapshot_mode {
+            SnapshotMode::InitialOnly => Mode::InitialOnly,
+            SnapshotMode::WhenNeeded => Mode::WhenNeeded,
+            SnapshotMode::NoData => Mode::NoData,
+            SnapshotMode::Never => Mode::Never,
+            SnapshotMode::Always => Mode::Always,
+            // Validation refuses the rest.
+            _ => Mode::Initial,
+        },
+        locking: match cfg.snapshot.locking_mode {
+            config::SnapshotLockingMode::Extended => Locking::Extended,
+            config::SnapshotLockingMode::None => Locking::None,
+            _ => Locking::Minimal,
+        },
+        lock_timeout: Duration::from_millis(cfg.snapshot.lock_timeout_ms),
+        fetch_size: cfg.snapshot.fetch_size.unwrap_or(config::DEFAULT_SNAPSHOT_FETCH_SIZE),
+        threads: cfg.snapshot.max_threads.unwrap_or(config::DEFAULT_SNAPSHOT_MAX_THREADS) as usize,
+        mariadb: cfg.flavor == config::Flavor::Mariadb,
+        page_rows: cfg.pipeline.max_batch_size.clamp(1, 4096),
+        page_bytes: (queue_bytes(cfg) / 16).clamp(64 * 1024, 4 * 1024 * 1024),
+    }
 }

@@ -146,7 +146,7 @@ table.ignore.builtin: false
 snapshot.mode: never
 include.schema.changes: false
 tombstones.on.delete: false
-provide.transaction.metadata: true
+provide.transaction.metadata: false
 skipped.operations: none
 decimal.handling.mode: string
 time.precision.mode: connect
@@ -158,7 +158,7 @@ unavailable.value.placeholder: "  __gone "
 event.processing.failure.handling.mode: warn
 inconsistent.schema.handling.mode: skip
 errors.max.retries: 7
-heartbeat.interval.ms: 10000
+heartbeat.interval.ms: 0
 max.queue.size: 100
 max.batch.size: 10
 max.queue.size.in.bytes: 1048576
@@ -181,7 +181,7 @@ sink.type: kafka
 bootstrap.servers: k1:9092,k2:9092
 producer.linger.ms: 5
 producer.override.compression.type: zstd
-exactly.once.support: required
+exactly.once.support: off
 topic.creation:
   enable: false
   default.partitions: 3
@@ -216,7 +216,7 @@ metrics.address: 0.0.0.0:9102
     assert!(!c.filters.ignores_builtin());
     assert_eq!(c.snapshot_mode, SnapshotMode::Never);
     let r = &c.records;
-    assert!(!r.include_schema_changes && !r.tombstones_on_delete && r.provide_transaction_metadata);
+    assert!(!r.include_schema_changes && !r.tombstones_on_delete && !r.provide_transaction_metadata);
     assert_eq!(r.skipped_operations, SkippedOperations::NONE);
     assert_eq!(r.decimal_handling_mode, DecimalHandlingMode::String);
     assert_eq!(r.time_precision_mode, TimePrecisionMode::Connect);
@@ -243,7 +243,7 @@ metrics.address: 0.0.0.0:9102
     let p = &c.pipeline;
     assert_eq!(
         (p.heartbeat_interval_ms, p.max_queue_size, p.max_batch_size),
-        (10_000, 100, 10)
+        (0, 100, 10)
     );
     assert_eq!(
         (p.max_queue_size_bytes, p.poll_interval_ms),
@@ -261,7 +261,7 @@ metrics.address: 0.0.0.0:9102
         s.producer.get("compression.type").map(String::as_str),
         Some("zstd")
     );
-    assert_eq!(s.exactly_once_support, ExactlyOnceSupport::Required);
+    assert_eq!(s.exactly_once_support, ExactlyOnceSupport::Off);
     assert!(!s.topic_creation_enable);
     assert_eq!(
         (
@@ -556,13 +556,9 @@ fn enum_values_are_checked() {
     );
     assert!(message("sink.type: file").contains("one of kafka, stdout"));
     assert!(message("exactly.once.support: maybe").contains("one of off, requested, required"));
-    assert_eq!(
-        with("exactly.once.support: requested")
-            .unwrap()
-            .sink
-            .exactly_once_support,
-        ExactlyOnceSupport::Requested
-    );
+    // Parsed, then refused until transactional delivery exists.
+    assert!(message("exactly.once.support: requested").contains("does not implement yet")
+        || message("exactly.once.support: requested").contains("transactional delivery is coming"));
     assert!(message("skipped.operations: c,x")
         .contains("a comma-separated list of c, u, d, t, or `none`"));
     let ops = with("skipped.operations: c,d")
@@ -575,44 +571,40 @@ fn enum_values_are_checked() {
 #[test]
 fn snapshot_modes() {
     let text = MINIMAL.replace("snapshot.mode: no_data\n", "");
-    let msg = parse(&text).unwrap_err().to_string();
-    assert!(
-        msg.starts_with("`snapshot.mode: initial` is not implemented yet; it is Debezium's default when `snapshot.mode` is not set, and snapshot support is coming"),
-        "{msg}"
-    );
-    assert!(msg.contains("set `snapshot.mode: no_data`"), "{msg}");
-    for mode in [
-        "initial",
-        "initial_only",
-        "when_needed",
-        "always",
-        "recovery",
-        "configuration_based",
-        "custom",
+    assert_eq!(parse(&text).unwrap().snapshot_mode, SnapshotMode::Initial, "Debezium's default");
+    for (mode, want) in [
+        ("initial", SnapshotMode::Initial),
+        ("initial_only", SnapshotMode::InitialOnly),
+        ("when_needed", SnapshotMode::WhenNeeded),
+        ("always", SnapshotMode::Always),
+        ("NEVER", SnapshotMode::Never),
     ] {
-        let msg = parse(&format!("{text}snapshot.mode: {mode}\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.starts_with(&format!(
-                "`snapshot.mode: {mode}` is not implemented yet; snapshot support is coming; set"
-            )),
-            "{msg}"
-        );
+        assert_eq!(parse(&format!("{text}snapshot.mode: {mode}\n")).unwrap().snapshot_mode, want);
     }
-    assert_eq!(
-        parse(&format!("{text}snapshot.mode: NEVER\n"))
-            .unwrap()
-            .snapshot_mode,
-        SnapshotMode::Never
-    );
-    let msg = parse(&format!("{text}snapshot.mode: schema_only\n"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        msg.contains("must be one of initial, initial_only, when_needed, no_data, never"),
-        "{msg}"
-    );
+    for mode in ["recovery", "configuration_based", "custom"] {
+        let msg = parse(&format!("{text}snapshot.mode: {mode}\n")).unwrap_err().to_string();
+        assert!(msg.starts_with(&format!("`snapshot.mode: {mode}` is not implemented yet; use initial")), "{msg}");
+    }
+    let msg = parse(&format!("{text}snapshot.mode: schema_only\n")).unwrap_err().to_string();
+    assert!(msg.contains("must be one of initial, initial_only, when_needed, no_data, never"), "{msg}");
+}
+
+#[test]
+fn snapshot_settings() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.snapshot.locking_mode, SnapshotLockingMode::Minimal);
+    assert_eq!(c.snapshot.lock_timeout_ms, 10_000);
+    assert_eq!((c.snapshot.fetch_size, c.snapshot.max_threads), (None, None));
+    let c = parse(&format!(
+        "{MINIMAL}snapshot.locking.mode: NONE\nsnapshot.lock.timeout.ms: 500\nsnapshot.fetch.size: 100\nsnapshot.max.threads: 3\n"
+    ))
+    .unwrap();
+    assert_eq!(c.snapshot.locking_mode, SnapshotLockingMode::None);
+    assert_eq!(c.snapshot.lock_timeout_ms, 500);
+    assert_eq!((c.snapshot.fetch_size, c.snapshot.max_threads), (Some(100), Some(3)));
+    let msg = parse(&format!("{MINIMAL}snapshot.locking.mode: custom\n")).unwrap_err().to_string();
+    assert!(msg.contains("`snapshot.locking.mode: custom` is not implemented yet"), "{msg}");
+    assert!(parse(&format!("{MINIMAL}snapshot.max.threads: 0\n")).is_err());
 }
 
 #[test]
@@ -701,11 +693,11 @@ fn unknown_properties_are_errors_with_a_suggestion() {
 #[test]
 fn debezium_properties_not_implemented_yet() {
     assert_eq!(
-        message("snapshot.locking.mode: none"),
-        "`snapshot.locking.mode` is a Debezium property binlog-cdc does not implement yet; remove it or set Debezium's default `minimal`"
+        message("snapshot.delay.ms: 5"),
+        "`snapshot.delay.ms` is a Debezium property binlog-cdc does not implement yet; remove it or set Debezium's default `0`"
     );
     assert!(
-        with("snapshot.locking.mode: MINIMAL\nbinlog.buffer.size: 0\nread.only: false").is_ok(),
+        with("snapshot.delay.ms: 0\nbinlog.buffer.size: 0\nread.only: false").is_ok(),
         "defaults are harmless"
     );
     assert!(

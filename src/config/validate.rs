@@ -79,6 +79,7 @@ impl Validator {
         let filters = self.filters();
         self.snapshot_mode_was_defaulted = !self.props.contains_key("snapshot.mode");
         let snapshot_mode = self.choice("snapshot.mode", SnapshotMode::Initial);
+        let snapshot = self.snapshot();
         self.include_query = self.boolean("include.query", false);
         self.topic_naming_strategy = self
             .take("topic.naming.strategy")
@@ -97,6 +98,7 @@ impl Validator {
             database,
             filters,
             snapshot_mode,
+            snapshot,
             topics,
             records,
             errors,
@@ -163,6 +165,21 @@ impl Validator {
             tables,
             columns,
             ignore_builtin: self.boolean("table.ignore.builtin", true),
+        }
+    }
+
+    fn snapshot(&mut self) -> SnapshotConfig {
+        let fetch_size = self.props.contains_key("snapshot.fetch.size").then(|| {
+            self.integer("snapshot.fetch.size", DEFAULT_SNAPSHOT_FETCH_SIZE as i64, 1, i32::MAX as i64) as u64
+        });
+        let max_threads = self.props.contains_key("snapshot.max.threads").then(|| {
+            self.integer("snapshot.max.threads", DEFAULT_SNAPSHOT_MAX_THREADS as i64, 1, 64) as u32
+        });
+        SnapshotConfig {
+            locking_mode: self.choice("snapshot.locking.mode", SnapshotLockingMode::Minimal),
+            lock_timeout_ms: self.integer("snapshot.lock.timeout.ms", 10_000, 1, i64::MAX) as u64,
+            fetch_size,
+            max_threads,
         }
     }
 
@@ -421,23 +438,21 @@ impl Validator {
     /// Values that parse but that binlog-cdc cannot honour yet. Each block is
     /// independent: delete it when the feature lands.
     fn not_implemented_yet(&mut self, config: &Config) {
-        // Snapshots: only modes that read no rows. Debezium's default is
-        // `initial`, so an absent mode is refused too, with a pointer.
+        // Snapshots: every mode but the ones that rebuild Debezium's schema
+        // history or plug in Java classes.
+        let _ = self.snapshot_mode_was_defaulted;
         match config.snapshot_mode {
-            SnapshotMode::NoData | SnapshotMode::Never => {}
-            mode => self.errors.push(ConfigError::NotImplementedValue {
-                property: "snapshot.mode".into(),
-                value: mode.to_string(),
-                hint: format!(
-                    "{}snapshot support is coming; set `snapshot.mode: no_data` (stream from the current \
-                     position) or `never` (stream from the oldest binlog)",
-                    if self.snapshot_mode_was_defaulted {
-                        "it is Debezium's default when `snapshot.mode` is not set, and "
-                    } else {
-                        ""
-                    }
-                ),
-            }),
+            SnapshotMode::Recovery | SnapshotMode::ConfigurationBased | SnapshotMode::Custom => {
+                self.errors.push(ConfigError::NotImplementedValue {
+                    property: "snapshot.mode".into(),
+                    value: config.snapshot_mode.to_string(),
+                    hint: "use initial, initial_only, when_needed, no_data, never or always".into(),
+                })
+            }
+            _ => {}
+        }
+        if config.snapshot.locking_mode == SnapshotLockingMode::Custom {
+            self.not_implemented("snapshot.locking.mode", "custom", "use minimal, extended or none");
         }
         if config.database.ssl_mode != SslMode::Disabled {
             self.not_implemented(
@@ -470,13 +485,6 @@ impl Validator {
             if mode != NameAdjustmentMode::None {
                 self.not_implemented(property, mode.as_str(), "use none");
             }
-        }
-        if config.records.include_schema_changes {
-            self.not_implemented(
-                "include.schema.changes",
-                "true",
-                "schema change events are coming; it is Debezium's default, so set `include.schema.changes: false` for now",
-            );
         }
         if config.records.provide_transaction_metadata {
             self.not_implemented(

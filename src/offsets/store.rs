@@ -75,6 +75,12 @@ impl OffsetStore {
         move |source| StoreError::Kafka { bootstrap: self.bootstrap.clone(), topic: self.topic.clone(), action, source }
     }
 
+    /// A client to check that the cluster answers, with the store's
+    /// security settings.
+    pub fn probe(&self) -> Result<topics::Probe, StoreError> {
+        Ok(topics::Probe::new(&self.config(), &self.bootstrap)?)
+    }
+
     /// Creates the topic (compacted) when it is missing.
     pub async fn ensure_topic(&self) -> Result<(), StoreError> {
         let admin = topics::admin(&self.config(), &self.bootstrap)?;
@@ -95,25 +101,22 @@ impl OffsetStore {
             .set("enable.partition.eof", "false")
             .create()
             .map_err(self.kafka_err("read"))?;
-        let md = consumer.fetch_metadata(Some(&self.topic), timeout).map_err(self.kafka_err("read"))?;
-        let Some(t) = md.topics().iter().find(|t| t.name() == self.topic) else { return Ok(None) };
-        let mut assignment = TopicPartitionList::new();
-        let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
-        for p in t.partitions() {
-            let (low, high) = consumer
-                .fetch_watermarks(&self.topic, p.id(), timeout)
-                .map_err(self.kafka_err("read"))?;
-            if high > low {
-                assignment.add_partition_offset(&self.topic, p.id(), Offset::Beginning).map_err(self.kafka_err("read"))?;
-                ends.insert(p.id(), high);
+        // A freshly created topic has no leaders for a moment: retry the
+        // metadata and watermark reads until the deadline.
+        let deadline = Instant::now() + timeout;
+        let (assignment, ends) = loop {
+            match self.partitions_to_read(&consumer) {
+                Ok(Some(found)) => break found,
+                Ok(None) => return Ok(None),
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
-        }
+        };
         if ends.is_empty() {
             return Ok(None);
         }
         consumer.assign(&assignment).map_err(self.kafka_err("read"))?;
         let key = self.key();
-        let deadline = Instant::now() + timeout;
         let mut found: Option<(i32, i64, Option<Vec<u8>>)> = None;
         let mut done: BTreeMap<i32, bool> = ends.keys().map(|p| (*p, false)).collect();
         while done.values().any(|d| !d) {
@@ -135,6 +138,32 @@ impl OffsetStore {
             Some((partition, offset, value)) => Position::decode_value(value.as_deref(), Some(self.flavor))
                 .map_err(|source| StoreError::Decode { topic: self.topic.clone(), partition, offset, source }),
         }
+    }
+
+    /// The partitions holding records and their end offsets; `None` when the
+    /// topic does not exist.
+    #[allow(clippy::type_complexity)]
+    fn partitions_to_read(&self, consumer: &BaseConsumer) -> Result<Option<(TopicPartitionList, BTreeMap<i32, i64>)>, StoreError> {
+        let step = Duration::from_secs(5);
+        let md = consumer.fetch_metadata(Some(&self.topic), step).map_err(self.kafka_err("read"))?;
+        let Some(t) = md.topics().iter().find(|t| t.name() == self.topic) else { return Ok(None) };
+        if let Some(e) = t.error() {
+            let code = rdkafka::error::RDKafkaErrorCode::from(e);
+            if code == rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition {
+                return Ok(None);
+            }
+            return Err(self.kafka_err("read")(rdkafka::error::KafkaError::MetadataFetch(code)));
+        }
+        let mut assignment = TopicPartitionList::new();
+        let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
+        for p in t.partitions() {
+            let (low, high) = consumer.fetch_watermarks(&self.topic, p.id(), step).map_err(self.kafka_err("read"))?;
+            if high > low {
+                assignment.add_partition_offset(&self.topic, p.id(), Offset::Beginning).map_err(self.kafka_err("read"))?;
+                ends.insert(p.id(), high);
+            }
+        }
+        Ok(Some((assignment, ends)))
     }
 
     /// Writes a position (or a tombstone for `None`) and waits for it.

@@ -25,6 +25,12 @@ pub enum CatalogError {
     },
     #[error("table `{db}`.`{table}` is not in information_schema (dropped since the row was written?)")]
     NotFound { db: String, table: String },
+    #[error("replaying binlog files, there is no information_schema to read the structure of `{db}`.`{table}` from")]
+    Offline { db: String, table: String },
+    #[error("the binlog describes `{db}`.`{table}` without column names (written with binlog_row_metadata=MINIMAL) and replaying files there is no information_schema to ask; run the server with binlog_row_metadata=FULL for binlogs to be replayable, or replay with --minimal-metadata=synthetic to name the columns col_1, col_2, … (then ENUM/SET values print as empty strings and records have no key)")]
+    NoColumnNames { db: String, table: String },
+    #[error("the binlog's TABLE_MAP for `{db}`.`{table}` has a column type binlog-cdc cannot map, or unreadable column metadata")]
+    UnreadableTableMap { db: String, table: String },
     #[error("column `{column}` of `{db}`.`{table}` has type `{data_type}`, which binlog-cdc does not support yet")]
     UnsupportedType {
         db: String,
@@ -34,15 +40,39 @@ pub enum CatalogError {
     },
 }
 
+/// What an offline catalog does with a TABLE_MAP that has no column names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinimalMetadata {
+    /// [`CatalogError::NoColumnNames`].
+    Error,
+    /// Name the columns `col_1`, `col_2`, ….
+    Synthetic,
+}
+
 /// Cache of table structures, loaded on first use.
+///
+/// Offline (`binlog-cdc replay`) there is no server: every structure comes
+/// from the TABLE_MAP events themselves (see `table_map.rs`), and the
+/// decoder asks [`Catalog::offline`] before asking `get`.
 pub struct Catalog {
-    pool: Pool,
+    pool: Option<Pool>,
+    minimal: MinimalMetadata,
     tables: HashMap<(String, String), Arc<TableSchema>>,
 }
 
 impl Catalog {
     pub fn new(pool: Pool) -> Self {
-        Catalog { pool, tables: HashMap::new() }
+        Catalog { pool: Some(pool), minimal: MinimalMetadata::Error, tables: HashMap::new() }
+    }
+
+    /// A catalog without a server, for replaying binlog files.
+    pub fn new_offline(minimal: MinimalMetadata) -> Self {
+        Catalog { pool: None, minimal, tables: HashMap::new() }
+    }
+
+    /// `Some` when there is no server: structures come from the binlog.
+    pub fn offline(&self) -> Option<MinimalMetadata> {
+        self.pool.is_none().then_some(self.minimal)
     }
 
     /// The cached structure, loading it when absent.
@@ -55,7 +85,10 @@ impl Catalog {
 
     /// Loads the structure again, replacing any cached one.
     pub async fn reload(&mut self, db: &str, table: &str) -> Result<Arc<TableSchema>, CatalogError> {
-        let schema = Arc::new(load_table(&self.pool, db, table).await?);
+        let Some(pool) = &self.pool else {
+            return Err(CatalogError::Offline { db: db.to_string(), table: table.to_string() });
+        };
+        let schema = Arc::new(load_table(pool, db, table).await?);
         self.tables.insert((db.to_string(), table.to_string()), schema.clone());
         Ok(schema)
     }
@@ -65,14 +98,15 @@ impl Catalog {
         self.tables.clear();
     }
 
-    pub fn pool(&self) -> &Pool {
-        &self.pool
+    /// The connection pool; `None` offline.
+    pub fn pool(&self) -> Option<&Pool> {
+        self.pool.as_ref()
     }
 }
 
 const COLUMNS_SQL: &str = "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, \
      CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, \
-     CHARACTER_SET_NAME, COLUMN_DEFAULT, EXTRA \
+     CHARACTER_SET_NAME, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT \
      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
      ORDER BY ORDINAL_POSITION";
 
@@ -94,8 +128,27 @@ async fn load_table(pool: &Pool, db: &str, table: &str) -> Result<TableSchema, C
         columns.push(column_from_row(db, table, row)?);
     }
     let key_rows: Vec<(String, i64, i64, String)> = conn.exec(KEYS_SQL, (db, table)).await.map_err(err)?;
-    let key = pick_key(&columns, &key_rows);
-    Ok(TableSchema { db: db.to_string(), table: table.to_string(), columns, key })
+    let (key, primary_key) = pick_key(&columns, &key_rows);
+    mark_json_columns(&mut conn, db, table, &mut columns).await;
+    let table_row: Option<(Option<String>, Option<String>)> = conn
+        .exec_first(
+            "SELECT c.CHARACTER_SET_NAME, t.TABLE_COMMENT FROM information_schema.TABLES t \
+             LEFT JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c \
+             ON c.COLLATION_NAME = t.TABLE_COLLATION WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?",
+            (db, table),
+        )
+        .await
+        .map_err(err)?;
+    let (charset, comment) = table_row.unwrap_or_default();
+    Ok(TableSchema {
+        db: db.to_string(),
+        table: table.to_string(),
+        columns,
+        key,
+        primary_key,
+        charset,
+        comment: comment.filter(|c| !c.is_empty()),
+    })
 }
 
 fn text(row: &Row, idx: usize) -> Option<String> {
@@ -145,13 +198,15 @@ fn column_from_row(db: &str, table: &str, row: Row) -> Result<Column, CatalogErr
         enum_values,
         default: text(&row, 9),
         generated: extra.contains("generated"),
+        auto_increment: extra.contains("auto_increment"),
+        comment: text(&row, 11).filter(|c| !c.is_empty()),
         column_type,
     })
 }
 
 /// The primary key, else the first unique index (server order) whose columns
 /// all exist in the table.
-fn pick_key(columns: &[Column], rows: &[(String, i64, i64, String)]) -> Vec<usize> {
+fn pick_key(columns: &[Column], rows: &[(String, i64, i64, String)]) -> (Vec<usize>, bool) {
     let mut order: Vec<&str> = Vec::new();
     let mut indexes: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
     for (name, non_unique, seq, col) in rows {
@@ -169,9 +224,32 @@ fn pick_key(columns: &[Column], rows: &[(String, i64, i64, String)]) -> Vec<usiz
         cols.iter().map(|(_, c)| columns.iter().position(|k| k.name == *c)).collect()
     };
     if let Some(pk) = resolve("PRIMARY") {
-        return pk;
+        return (pk, true);
     }
-    order.iter().find_map(|name| resolve(name)).unwrap_or_default()
+    (order.iter().find_map(|name| resolve(name)).unwrap_or_default(), false)
+}
+
+/// MariaDB's JSON is LONGTEXT with a `json_valid(col)` CHECK constraint; a
+/// column declared JSON is reported as such (as Debezium's DDL parser sees
+/// it). Servers without CHECK_CONSTRAINTS (MySQL has a real JSON type) are
+/// left alone.
+async fn mark_json_columns(conn: &mut mysql_async::Conn, db: &str, table: &str, columns: &mut [Column]) {
+    let checks: Vec<String> = conn
+        .exec(
+            "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?",
+            (db, table),
+        )
+        .await
+        .unwrap_or_default();
+    for clause in checks {
+        let c = clause.trim();
+        let Some(inner) = c.strip_prefix("json_valid(`").and_then(|r| r.strip_suffix("`)")) else { continue };
+        if let Some(col) = columns.iter_mut().find(|col| col.name == inner && col.kind == ColumnKind::Text) {
+            col.kind = ColumnKind::Json;
+            col.type_name = "JSON".into();
+        }
+    }
 }
 
 /// Parses the literals of `enum('a','b''c','d\\e')` / `set(...)`.
@@ -232,6 +310,8 @@ mod tests {
             enum_values: vec![],
             default: None,
             generated: false,
+            auto_increment: false,
+            comment: None,
         }
     }
 
@@ -243,13 +323,13 @@ mod tests {
             ("PRIMARY".to_string(), 0, 2, "a".to_string()),
             ("PRIMARY".to_string(), 0, 1, "b".to_string()),
         ];
-        assert_eq!(pick_key(&cols, &rows), vec![1, 0]);
+        assert_eq!(pick_key(&cols, &rows), (vec![1, 0], true));
         let rows = vec![
             ("idx".to_string(), 1, 1, "a".to_string()),
             ("u2".to_string(), 0, 1, "c".to_string()),
             ("u1".to_string(), 0, 1, "b".to_string()),
         ];
-        assert_eq!(pick_key(&cols, &rows), vec![2]);
-        assert!(pick_key(&cols, &[]).is_empty());
+        assert_eq!(pick_key(&cols, &rows), (vec![2], false));
+        assert!(pick_key(&cols, &[]).0.is_empty());
     }
 }

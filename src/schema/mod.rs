@@ -13,7 +13,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod table_map;
 
-pub use catalog::{Catalog, CatalogError};
+pub use catalog::{Catalog, CatalogError, MinimalMetadata};
 
 /// Column type families, as Debezium distinguishes them (spec §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,6 +127,8 @@ pub struct Column {
     /// `COLUMN_DEFAULT` as the server prints it (MariaDB quotes strings).
     pub default: Option<String>,
     pub generated: bool,
+    pub auto_increment: bool,
+    pub comment: Option<String>,
 }
 
 /// A table's structure at one point of the binlog.
@@ -137,6 +139,11 @@ pub struct TableSchema {
     pub columns: Vec<Column>,
     /// Indices of the key columns (primary key, else first usable unique key).
     pub key: Vec<usize>,
+    /// Whether `key` is the primary key (not a unique key standing in).
+    pub primary_key: bool,
+    /// Table default character set.
+    pub charset: Option<String>,
+    pub comment: Option<String>,
 }
 
 impl TableSchema {

@@ -30,6 +30,23 @@ fn is_character(plan: &ColumnPlan) -> bool {
 /// Builds the structure from a TABLE_MAP with full metadata; `None` when the
 /// event has no column names (`binlog_row_metadata=MINIMAL`).
 pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Option<&TableSchema>) -> Option<TableSchema> {
+    build(tme, plans, current, false)
+}
+
+/// Name given to column `index` (0-based) when the binlog has no names.
+pub fn synthetic_name(index: usize) -> String {
+    format!("col_{}", index + 1)
+}
+
+/// [`from_table_map`] for a TABLE_MAP without column names (`binlog-cdc
+/// replay --minimal-metadata=synthetic`): columns are named `col_1`,
+/// `col_2`, …; what MINIMAL metadata still carries (types, signedness,
+/// charsets) is used, ENUM/SET literals and the primary key are unknown.
+pub fn from_table_map_unnamed(tme: &TableMapEvent<'_>, plans: &[ColumnPlan]) -> Option<TableSchema> {
+    build(tme, plans, None, true)
+}
+
+fn build(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Option<&TableSchema>, synthetic: bool) -> Option<TableSchema> {
     let n = plans.len();
     let mut names: Option<Vec<String>> = None;
     let mut unsigned = vec![false; n];
@@ -89,7 +106,11 @@ pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Op
             _ => {}
         }
     }
-    let names = names?;
+    let names = match names {
+        Some(n) => n,
+        None if synthetic => (0..n).map(synthetic_name).collect(),
+        None => return None,
+    };
     if names.len() != n || key.iter().any(|k| *k >= n) {
         return None;
     }
@@ -127,6 +148,8 @@ pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Op
             enum_values: values,
             default: None,
             generated: false,
+            auto_increment: false,
+            comment: None,
         };
         // Keep what only the current definition knows when the column is the same.
         if let Some(cur) = current.and_then(|t| t.columns.iter().find(|c| c.name == col.name && c.kind == col.kind)) {
@@ -135,6 +158,8 @@ pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Op
             col.default = cur.default.clone();
             col.length = cur.length.or(col.length);
             col.generated = cur.generated;
+            col.auto_increment = cur.auto_increment;
+            col.comment = cur.comment.clone();
         }
         columns.push(col);
     }
@@ -142,7 +167,10 @@ pub fn from_table_map(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Op
         db: tme.database_name().into_owned(),
         table: tme.table_name().into_owned(),
         columns,
+        primary_key: !key.is_empty(),
         key,
+        charset: current.and_then(|t| t.charset.clone()),
+        comment: current.and_then(|t| t.comment.clone()),
     })
 }
 
