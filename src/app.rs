@@ -4,7 +4,7 @@
 
 use std::net::ToSocketAddrs;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -17,8 +17,10 @@ use crate::offsets::position::Position;
 use crate::offsets::store::{OffsetStore, StoreError};
 use crate::schema::Catalog;
 use crate::sink::kafka::{KafkaSink, SinkError};
+use crate::sink::topics::TopicError;
+use crate::transform::Transforms;
 use crate::source::{self, preflight, stream, SourceError};
-use crate::{settings, telemetry};
+use crate::{settings, snapshot, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,6 +35,8 @@ pub enum AppError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
     #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    #[error(transparent)]
     Sink(#[from] SinkError),
     #[error(transparent)]
     Stdout(#[from] crate::sink::stdout::StdoutError),
@@ -40,8 +44,26 @@ pub enum AppError {
     Metrics(#[from] telemetry::http::MetricsError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    BinlogFile(#[from] crate::source::file::FileError),
+    #[error("binlog file {file}, offset {offset}, {event}: {source}")]
+    ReplayEvent {
+        file: String,
+        offset: u64,
+        event: String,
+        #[source]
+        source: DecodeError,
+    },
     #[error("a pipeline task failed: {0}")]
     Task(String),
+}
+
+/// Logs `transforms.*` / `predicates.*` properties of transforms or
+/// predicates that are not listed (Kafka Connect ignores them too).
+fn log_unused_transform_properties(cfg: &Config) {
+    for p in settings::transforms(cfg).chain.unused {
+        info!(property = %p, reason = "its transform or predicate is not listed in `transforms` / `predicates`", "property accepted without effect");
+    }
 }
 
 /// Logs the properties that were accepted but have no effect.
@@ -51,16 +73,27 @@ fn log_ignored(cfg: &Config) {
     }
 }
 
-/// Connects to the source, retrying transient failures with backoff.
-async fn connect_with_retry(cfg: &source::SourceConfig, mut shutdown: watch::Receiver<bool>) -> Result<mysql_async::Conn, AppError> {
+/// Connects to the source, retrying transient failures with backoff
+/// (forever unless `errors.max.retries` says otherwise, as in Debezium);
+/// `None` when shutdown came first.
+async fn connect_with_retry(cfg: &source::SourceConfig, mut shutdown: watch::Receiver<bool>) -> Result<Option<mysql_async::Conn>, AppError> {
     let mut wait = Duration::from_millis(250);
+    let mut failures = 0;
     loop {
-        match source::connect(cfg).await {
-            Ok(c) => return Ok(c),
+        let attempt = tokio::select! {
+            _ = shutdown.changed() => return Ok(None),
+            r = source::connect(cfg) => r,
+        };
+        match attempt {
+            Ok(c) => return Ok(Some(c)),
             Err(e) if e.is_transient() => {
+                failures += 1;
+                if !cfg.may_retry(failures) {
+                    return Err(SourceError::GaveUp { endpoint: cfg.endpoint(), retries: failures - 1, last: e.to_string() }.into());
+                }
                 warn!(endpoint = %cfg.endpoint(), error = %e, retry_in_ms = wait.as_millis() as u64, "database unreachable; retrying");
                 tokio::select! {
-                    _ = shutdown.changed() => return Err(e.into()),
+                    _ = shutdown.changed() => return Ok(None),
                     _ = tokio::time::sleep(wait) => {}
                 }
                 wait = (wait * 2).min(Duration::from_secs(30));
@@ -70,12 +103,76 @@ async fn connect_with_retry(cfg: &source::SourceConfig, mut shutdown: watch::Rec
     }
 }
 
+/// How long Kafka may stay unreachable at start before the connector gives
+/// up with an error: Kafka Connect's `default.api.timeout.ms`, after which a
+/// worker that cannot describe the cluster fails to start.
+const KAFKA_START_TIMEOUT: Duration = Duration::from_secs(60);
+/// One metadata request of `binlog-cdc check`.
+const KAFKA_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits until Kafka answers, retrying with backoff for at most
+/// [`KAFKA_START_TIMEOUT`]; `false` when shutdown came first.
+async fn kafka_with_retry(store: &OffsetStore, mut shutdown: watch::Receiver<bool>) -> Result<bool, AppError> {
+    let probe = Arc::new(store.probe()?);
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(500);
+    loop {
+        let p = probe.clone();
+        // Short attempts, so that SIGTERM is not held up by one.
+        let attempt = tokio::task::spawn_blocking(move || p.attempt(Duration::from_secs(2)));
+        let message = tokio::select! {
+            _ = shutdown.changed() => return Ok(false),
+            r = attempt => match r.map_err(|e| AppError::Task(e.to_string()))? {
+                Ok(()) => return Ok(true),
+                Err(message) => message,
+            },
+        };
+        let waited = started.elapsed();
+        if waited + wait >= KAFKA_START_TIMEOUT {
+            let bootstrap = probe.bootstrap().to_string();
+            return Err(SinkError::Topic(TopicError::Unreachable { bootstrap, waited, message }).into());
+        }
+        warn!(bootstrap_servers = %probe.bootstrap(), error = %message, retry_in_ms = wait.as_millis() as u64,
+            "Kafka unreachable (check bootstrap.servers); retrying");
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(false),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Starts `/metrics` and `/health` (before anything else, so that health
+/// reports 503 while the source or Kafka cannot be reached).
+async fn serve_metrics(addr: &config::HostPort, shutdown: watch::Receiver<bool>) -> Result<(), AppError> {
+    let handle = telemetry::http::install()?;
+    telemetry::init();
+    let addr = (addr.host.as_str(), addr.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| AppError::Usage(format!("metrics.address {addr} does not resolve")))?;
+    let listener = telemetry::http::bind(addr).await?;
+    tokio::spawn(async move {
+        if let Err(e) = telemetry::http::serve(listener, handle, shutdown).await {
+            warn!(error = %e, "metrics endpoint stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Streams changes until `shutdown` flips, then drains and stores the final position.
 pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), AppError> {
     log_ignored(&cfg);
+    if let Some(addr) = &cfg.metrics_address {
+        serve_metrics(addr, shutdown.clone()).await?;
+    }
     let source_cfg = settings::source(&cfg);
-    let mut conn = connect_with_retry(&source_cfg, shutdown.clone()).await?;
-    let problems = preflight::check_binlog(&mut conn).await?;
+    let Some(mut conn) = connect_with_retry(&source_cfg, shutdown.clone()).await? else {
+        info!("stopped before the database could be reached");
+        return Ok(());
+    };
+    let problems = preflight::check_binlog(&mut conn).await.map_err(|e| source::query_error(&source_cfg, e))?;
     if !problems.is_empty() {
         return Err(AppError::Preflight(problems));
     }
@@ -83,6 +180,10 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
     let store = settings::offset_store(&cfg);
     let stored = match &store {
         Some(store) => {
+            if !kafka_with_retry(store, shutdown.clone()).await? {
+                info!("stopped before Kafka could be reached");
+                return Ok(());
+            }
             store.ensure_topic().await?;
             let s = store.clone();
             tokio::task::spawn_blocking(move || s.load(Duration::from_secs(60)))
@@ -91,32 +192,18 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
         }
         None => None,
     };
-    let start = match stored {
-        Some(p) => {
-            info!(file = %p.file, pos = p.pos, gtids = %p.gtids.as_ref().map(|g| g.to_string()).unwrap_or_default(), event = p.event, row = p.row, "resuming from the stored position");
-            p
-        }
-        None => {
-            let p = settings::initial_position(&mut conn, &cfg).await?;
-            info!(file = %p.file, pos = p.pos, gtids = %p.gtids.as_ref().map(|g| g.to_string()).unwrap_or_default(), "no stored position; starting here");
-            p
-        }
-    };
+    let snapshot_settings = settings::snapshot(&cfg);
+    let fresh = stored.is_none();
+    let start = snapshot::plan(&snapshot_settings, stored, &mut conn, &source_cfg).await?;
     drop(conn);
-
-    if let Some(addr) = &cfg.metrics_address {
-        let handle = telemetry::http::install()?;
-        let addr = (addr.host.as_str(), addr.port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| AppError::Usage(format!("metrics.address {addr} does not resolve")))?;
-        let rx = shutdown.clone();
-        tokio::spawn(async move {
-            if let Err(e) = telemetry::http::serve(addr, handle, rx).await {
-                warn!(error = %e, "metrics endpoint stopped");
-            }
-        });
+    // No stored position and streaming starts at the server's position of
+    // now: store it before anything else, or a crash before the first
+    // commit would restart at a later "now" and skip the changes between.
+    if let (true, Some(store), snapshot::Start::Stream(p)) = (fresh, &store, &start) {
+        let (s, p) = (store.clone(), p.clone());
+        tokio::task::spawn_blocking(move || s.write(Some(&p), Duration::from_secs(30)))
+            .await
+            .map_err(|e| AppError::Task(e.to_string()))??;
     }
 
     let (tx, rx) = channel::bounded(cfg.pipeline.max_queue_size, settings::queue_bytes(&cfg));
@@ -130,6 +217,30 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
 
     let pool = mysql_async::Pool::new(source_cfg.opts());
     let filters = Arc::new(cfg.filters.clone());
+    let snapshot = snapshot::run(
+        start,
+        &snapshot_settings,
+        &source_cfg,
+        &pool,
+        settings::envelope(&cfg),
+        filters.clone(),
+        &tx,
+        shutdown.clone(),
+    )
+    .await;
+    let start = match snapshot {
+        Ok(snapshot::Outcome::Stream(p)) => p,
+        stopped => {
+            // Snapshot only, interrupted, or failed: deliver what was read
+            // (its position makes a restart resume after it), then stop.
+            drop(tx);
+            let sunk = sink.await.map_err(|e| AppError::Task(e.to_string()))?;
+            let _ = pool.disconnect().await;
+            sunk?;
+            stopped?;
+            return Ok(());
+        }
+    };
     let mut decoder = Decoder::new(
         settings::decoder(&cfg),
         Encoder::new(settings::envelope(&cfg)),
@@ -137,7 +248,9 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
         filters,
         tx,
         start,
-    );
+    )
+    .with_transforms(Transforms::new(settings::transforms(&cfg), Some(pool.clone())));
+    log_unused_transform_properties(&cfg);
     let streamed = stream::run(&source_cfg, &mut decoder, shutdown).await;
     let finished = decoder.finish().await;
     let sunk = sink.await.map_err(|e| AppError::Task(e.to_string()))?;
@@ -160,22 +273,34 @@ pub async fn check(cfg: &Config) -> Result<Vec<String>, AppError> {
     match source::connect(&source_cfg).await {
         Err(e) => problems.push(e.to_string()),
         Ok(mut conn) => {
-            for p in preflight::check_binlog(&mut conn).await? {
+            let query_error = |e| AppError::Source(source::query_error(&source_cfg, e));
+            for p in preflight::check_binlog(&mut conn).await.map_err(query_error)? {
                 problems.push(p.to_string());
             }
-            for p in preflight::check_privileges(&mut conn).await? {
+            for p in preflight::check_privileges(&mut conn).await.map_err(query_error)? {
                 problems.push(p.to_string());
             }
             let _ = conn.disconnect().await;
         }
     }
     if let Some(store) = settings::offset_store(cfg) {
-        let s = store.clone();
-        let res = tokio::task::spawn_blocking(move || s.load(Duration::from_secs(15)))
+        let probe = store.probe()?;
+        let reached = tokio::task::spawn_blocking(move || probe.attempt(KAFKA_CHECK_TIMEOUT))
             .await
             .map_err(|e| AppError::Task(e.to_string()))?;
-        if let Err(e) = res {
-            problems.push(e.to_string());
+        match reached {
+            Err(message) => problems.push(
+                TopicError::Unreachable { bootstrap: store.bootstrap.clone(), waited: KAFKA_CHECK_TIMEOUT, message }.to_string(),
+            ),
+            Ok(()) => {
+                let s = store.clone();
+                let res = tokio::task::spawn_blocking(move || s.load(Duration::from_secs(15)))
+                    .await
+                    .map_err(|e| AppError::Task(e.to_string()))?;
+                if let Err(e) = res {
+                    problems.push(e.to_string());
+                }
+            }
         }
     }
     Ok(problems)

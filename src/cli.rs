@@ -32,6 +32,30 @@ pub enum Command {
     /// Read or rewrite the stored position.
     #[command(subcommand)]
     Offsets(OffsetsCommand),
+    /// Decode binlog files from disk and write their change events to the
+    /// configured sink (sink.type: stdout prints JSON lines; kafka produces
+    /// the records, without storing a position). Table structures come from
+    /// the files' TABLE_MAP events (binlog_row_metadata=FULL).
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A binlog file (e.g. mysql-bin.000042); repeat to decode several, in order.
+    #[arg(long = "file", required = true, value_name = "BINLOG")]
+    pub files: Vec<PathBuf>,
+    /// Tables whose TABLE_MAP has no column names (binlog_row_metadata=MINIMAL):
+    /// `error` stops (or skips them, per inconsistent.schema.handling.mode);
+    /// `synthetic` names the columns col_1, col_2, … (ENUM/SET values print as
+    /// empty strings, records have no key).
+    #[arg(long, value_enum, default_value_t = MinimalMetadataArg::Error, value_name = "MODE")]
+    pub minimal_metadata: MinimalMetadataArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinimalMetadataArg {
+    Error,
+    Synthetic,
 }
 
 #[derive(Debug, Subcommand)]

@@ -65,6 +65,20 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Replay(args) => {
+            let (tx, rx) = shutdown::channel();
+            tokio::spawn(shutdown::on_signal(tx));
+            let opts = binlog_cdc::replay::ReplayOptions {
+                files: args.files,
+                minimal_metadata: match args.minimal_metadata {
+                    cli::MinimalMetadataArg::Error => binlog_cdc::schema::MinimalMetadata::Error,
+                    cli::MinimalMetadataArg::Synthetic => binlog_cdc::schema::MinimalMetadata::Synthetic,
+                },
+                limits: Default::default(),
+            };
+            binlog_cdc::replay::run(cfg, opts, rx).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Offsets(OffsetsCommand::Show) => {
             match app::offsets_show(&cfg).await? {
                 Some(p) => println!("{}", p.to_offset_json()),

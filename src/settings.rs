@@ -175,5 +175,40 @@ pub fn snapshot(cfg: &Config) -> crate::snapshot::SnapshotSettings {
         mariadb: cfg.flavor == config::Flavor::Mariadb,
         page_rows: cfg.pipeline.max_batch_size.clamp(1, 4096),
         page_bytes: (queue_bytes(cfg) / 16).clamp(64 * 1024, 4 * 1024 * 1024),
+        schema_changes: cfg.records.include_schema_changes,
+    }
+}
+
+/// The transform stage's settings: `skipped.operations`, the SMT chain,
+/// transaction metadata and heartbeats.
+pub fn transforms(cfg: &Config) -> crate::transform::Settings {
+    use crate::envelope::heartbeat::HeartbeatTopic;
+    use crate::envelope::transaction::TransactionTopic;
+    use crate::transform::{HeartbeatSettings, Settings, Skipped};
+    let ops = &cfg.records.skipped_operations;
+    let t = &cfg.topics;
+    let (key_schemas, value_schemas) = (cfg.records.key_schemas_enable, cfg.records.value_schemas_enable);
+    Settings {
+        skipped: Skipped { create: ops.create, update: ops.update, delete: ops.delete, truncate: ops.truncate },
+        // Validated with the rest of the configuration.
+        chain: crate::transform::config::parse(&cfg.transforms).unwrap_or_default(),
+        transaction: cfg.records.provide_transaction_metadata.then(|| TransactionTopic {
+            topic: std::sync::Arc::from(format!("{}{}{}", t.prefix, t.delimiter, t.transaction)),
+            key_schemas,
+            value_schemas,
+        }),
+        heartbeat: (cfg.pipeline.heartbeat_interval_ms > 0).then(|| HeartbeatSettings {
+            topic: HeartbeatTopic {
+                topic: std::sync::Arc::from(
+                    t.heartbeat_name.clone().unwrap_or_else(|| format!("{}{}{}", t.heartbeat_prefix, t.delimiter, t.prefix)),
+                ),
+                server_name: t.prefix.clone(),
+                key_schemas,
+                value_schemas,
+            },
+            interval: Duration::from_millis(cfg.pipeline.heartbeat_interval_ms),
+            action_query: cfg.pipeline.heartbeat_action_query.clone(),
+        }),
+        context_headers: cfg.records.extended_headers_enabled,
     }
 }

@@ -46,6 +46,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "column.exclude.list",
     "table.ignore.builtin",
     "snapshot.mode",
+    "snapshot.locking.mode",
+    "snapshot.lock.timeout.ms",
+    "snapshot.fetch.size",
+    "snapshot.max.threads",
     "include.schema.changes",
     "include.query",
     "tombstones.on.delete",
@@ -64,6 +68,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "inconsistent.schema.handling.mode",
     "errors.max.retries",
     "heartbeat.interval.ms",
+    "heartbeat.action.query",
     "max.queue.size",
     "max.batch.size",
     "max.queue.size.in.bytes",
@@ -133,13 +138,9 @@ pub const NOT_IMPLEMENTED: &[NotImplemented] = &[
     ni("binlog.buffer.size", Some("0")),
     ni("ddl.parser.type", Some("default")),
     // Snapshots.
-    ni("snapshot.locking.mode", Some("minimal")),
     ni("snapshot.locking.mode.custom.name", None),
-    ni("snapshot.lock.timeout.ms", Some("10000")),
     ni("snapshot.include.collection.list", None),
     ni("snapshot.select.statement.overrides", None),
-    ni("snapshot.fetch.size", None),
-    ni("snapshot.max.threads", Some("1")),
     ni("snapshot.delay.ms", Some("0")),
     ni("snapshot.tables.order.by.row.count", Some("disabled")),
     ni("snapshot.mode.custom.name", None),
@@ -156,7 +157,6 @@ pub const NOT_IMPLEMENTED: &[NotImplemented] = &[
     ni("signal.enabled.channels", Some("source")),
     ni("signal.poll.interval.ms", Some("5000")),
     ni("notification.enabled.channels", None),
-    ni("heartbeat.action.query", None),
     ni("custom.metric.tags", None),
     ni("retriable.restart.connector.wait.ms", Some("10000")),
     // Kafka Connect connector and worker properties.
@@ -342,9 +342,9 @@ mod tests {
     #[test]
     fn classify_examples() {
         assert_eq!(
-            classify("snapshot.locking.mode"),
+            classify("snapshot.delay.ms"),
             Class::NotImplemented {
-                default: Some("minimal"),
+                default: Some("0"),
                 advice: ""
             }
         );

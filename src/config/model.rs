@@ -29,6 +29,9 @@ pub struct Config {
     pub filters: Filters,
     /// `snapshot.mode`.
     pub snapshot_mode: SnapshotMode,
+    /// `snapshot.locking.mode`, `snapshot.lock.timeout.ms`, `snapshot.fetch.size`,
+    /// `snapshot.max.threads`: how the snapshot reads.
+    pub snapshot: SnapshotConfig,
     /// `topic.*`: how topic names are built.
     pub topics: TopicConfig,
     /// Options that shape the records written (envelope, converters).
@@ -73,6 +76,26 @@ pub struct DatabaseConfig {
     /// `connect.keep.alive.interval.ms` (default 60000).
     pub connect_keep_alive_interval_ms: u64,
 }
+
+/// How a snapshot reads (`snapshot.*`), spec §10.
+#[derive(Debug, Clone)]
+pub struct SnapshotConfig {
+    /// `snapshot.locking.mode` (default `minimal`).
+    pub locking_mode: SnapshotLockingMode,
+    /// `snapshot.lock.timeout.ms` (default 10000): longest wait for the read lock.
+    pub lock_timeout_ms: u64,
+    /// `snapshot.fetch.size`: rows per chunk query; `None` = binlog-cdc's
+    /// default ([`DEFAULT_SNAPSHOT_FETCH_SIZE`]).
+    pub fetch_size: Option<u64>,
+    /// `snapshot.max.threads`: reader connections; `None` = binlog-cdc's
+    /// default ([`DEFAULT_SNAPSHOT_MAX_THREADS`]; Debezium's is 1).
+    pub max_threads: Option<u32>,
+}
+
+/// Rows per snapshot chunk query when `snapshot.fetch.size` is not set.
+pub const DEFAULT_SNAPSHOT_FETCH_SIZE: u64 = 10_000;
+/// Snapshot reader connections when `snapshot.max.threads` is not set.
+pub const DEFAULT_SNAPSHOT_MAX_THREADS: u32 = 4;
 
 /// Topic naming (`topic.*`), spec §4.
 #[derive(Debug, Clone)]
@@ -141,6 +164,8 @@ pub struct ErrorHandling {
 pub struct PipelineConfig {
     /// `heartbeat.interval.ms` (default 0 = no heartbeats).
     pub heartbeat_interval_ms: u64,
+    /// `heartbeat.action.query`: SQL run on the source at each heartbeat.
+    pub heartbeat_action_query: Option<String>,
     /// `max.queue.size` (default 8192): events buffered between source and sink.
     pub max_queue_size: usize,
     /// `max.batch.size` (default 2048): events handed on at once.
@@ -394,6 +419,19 @@ property_enum! {
 }
 
 property_enum! {
+    /// `snapshot.locking.mode` (MariaDB's values; MySQL's Percona modes are not offered).
+    SnapshotLockingMode {
+        /// Global read lock only while the readers open their consistent views.
+        Minimal = "minimal",
+        /// Global read lock for the whole snapshot.
+        Extended = "extended",
+        /// No lock (safe only when nothing writes during the snapshot's start).
+        None = "none",
+        Custom = "custom",
+    }
+}
+
+property_enum! {
     /// `decimal.handling.mode`.
     DecimalHandlingMode {
         Precise = "precise",
@@ -530,6 +568,7 @@ mod tests {
         }
         check::<Flavor>(Flavor::as_str);
         check::<SnapshotMode>(SnapshotMode::as_str);
+        check::<SnapshotLockingMode>(SnapshotLockingMode::as_str);
         check::<DecimalHandlingMode>(DecimalHandlingMode::as_str);
         check::<TimePrecisionMode>(TimePrecisionMode::as_str);
         check::<BigintUnsignedHandlingMode>(BigintUnsignedHandlingMode::as_str);

@@ -386,12 +386,13 @@ fn secrets_from_files_and_untouched_placeholders() {
 }
 
 #[test]
-fn transforms_are_stored_but_not_run_yet() {
+fn transforms_are_validated_by_the_transform_stage() {
+    // Listed transforms and predicates are typed (unknown types refused);
+    // unlisted ones are kept without effect, as Kafka Connect does.
     let msg = message("transforms: outbox\ntransforms.outbox.type: io.debezium.transforms.outbox.EventRouter\npredicates: p\npredicates.p.type: x");
-    assert!(
-        msg.starts_with("`transforms: outbox` is not implemented yet"),
-        "{msg}"
-    );
+    assert!(msg.contains("`predicates.p.type: x` is not supported"), "{msg}");
+    let c = with("transforms: outbox\ntransforms.outbox.type: io.debezium.transforms.outbox.EventRouter").unwrap();
+    assert_eq!(c.transforms.len(), 2);
     let c = with("transforms: ''\npredicates.p.type: x").unwrap();
     assert_eq!(c.transforms.len(), 2);
 }

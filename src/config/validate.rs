@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConfigError;
-use super::filters::{split_list, Filters, NameFilter};
+use super::filters::{Filters, NameFilter};
 use super::flatten::Properties;
 use super::model::*;
 
@@ -297,6 +297,7 @@ impl Validator {
         let bytes = self.integer("max.queue.size.in.bytes", 0, 0, i64::MAX) as u64;
         PipelineConfig {
             heartbeat_interval_ms: self.integer("heartbeat.interval.ms", 0, 0, i64::MAX) as u64,
+            heartbeat_action_query: self.take_raw("heartbeat.action.query").filter(|q| !q.trim().is_empty()),
             max_queue_size,
             max_batch_size,
             max_queue_size_bytes: if bytes == 0 {
@@ -486,20 +487,6 @@ impl Validator {
                 self.not_implemented(property, mode.as_str(), "use none");
             }
         }
-        if config.records.provide_transaction_metadata {
-            self.not_implemented(
-                "provide.transaction.metadata",
-                "true",
-                "transaction metadata events are coming; set it to false",
-            );
-        }
-        if config.pipeline.heartbeat_interval_ms > 0 {
-            self.not_implemented(
-                "heartbeat.interval.ms",
-                &config.pipeline.heartbeat_interval_ms.to_string(),
-                "heartbeat records are coming; set it to 0",
-            );
-        }
         if config.sink.exactly_once_support != ExactlyOnceSupport::Off {
             self.not_implemented(
                 "exactly.once.support",
@@ -517,16 +504,10 @@ impl Validator {
                 &format!("use {DEFAULT_TOPIC_NAMING_STRATEGY}"),
             );
         }
-        if let Some(list) = config
-            .transforms
-            .get("transforms")
-            .filter(|t| !split_list(t).is_empty())
-        {
-            self.not_implemented(
-                "transforms",
-                list,
-                "single message transforms are coming; remove `transforms` for now",
-            );
+        // The SMT chain is typed by the transform stage, which owns the
+        // transforms' property names.
+        if let Err(problems) = crate::transform::config::parse(&config.transforms) {
+            self.errors.extend(problems);
         }
     }
 

@@ -17,6 +17,16 @@ pub enum Cell<'a> {
     Double(f64),
     /// MySQL binary DECIMAL with its precision and scale.
     Decimal { bin: &'a [u8], precision: u8, scale: u8 },
+    /// DECIMAL as the server prints it (`-12.50`, exactly `scale` fraction
+    /// digits): what a snapshot's SELECT returns.
+    DecimalText(&'a [u8]),
+    /// ENUM or SET value as the server prints it (`a`, `x,y`): what a
+    /// snapshot's SELECT returns; written as is.
+    EnumText(&'a [u8]),
+    /// TIMESTAMP read by a snapshot: printed with the fewest fraction
+    /// digits (Java's ISO_OFFSET_DATE_TIME, Debezium's snapshot path), not
+    /// the column's fsp width as streamed rows are.
+    SnapshotTimestamp { seconds: u32, micros: u32 },
     /// Strings (in the column charset), binary strings, MariaDB JSON text.
     Bytes(&'a [u8]),
     /// BIT(n): big-endian as stored.
@@ -33,4 +43,7 @@ pub enum Cell<'a> {
     Timestamp { seconds: u32, micros: u32 },
     /// MySQL binary JSON.
     JsonBinary(&'a [u8]),
+    /// The changes of a partial JSON update (PARTIAL_UPDATE_ROWS after
+    /// image): applied to the before image's value by the decoder.
+    JsonDiff(&'a [u8]),
 }

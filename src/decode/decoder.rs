@@ -27,9 +27,12 @@ use crate::offsets::gtid_mariadb::{decode_gtid_event, MariaGtid, MariaGtidPos};
 use crate::offsets::gtid_mysql::{Gtid, GtidSet};
 use crate::offsets::position::{GtidState, Position};
 use crate::schema::ddl::{classify, Statement};
-use crate::schema::{Catalog, CatalogError, ColumnKind, TableSchema};
+use crate::schema::{Catalog, CatalogError, ColumnKind, MinimalMetadata, TableSchema};
 use crate::source::StartAt;
 use crate::telemetry;
+
+/// Glue to the transform stage (transaction metadata, heartbeats, truncates).
+mod transform_hooks;
 
 /// Records handed to the sink together with the position that is safe to
 /// store once all of them (and everything before) are acknowledged.
@@ -47,11 +50,15 @@ impl channel::Sized_ for Batch {
 
 /// Which tables and columns are captured (the include/exclude lists).
 pub trait TableFilter: Send + Sync {
+    fn database(&self, db: &str) -> bool;
     fn table(&self, db: &str, table: &str) -> bool;
     fn column(&self, db: &str, table: &str, column: &str) -> bool;
 }
 
 impl TableFilter for crate::config::Filters {
+    fn database(&self, db: &str) -> bool {
+        self.include_database(db)
+    }
     fn table(&self, db: &str, table: &str) -> bool {
         self.include_table(db, table)
     }
@@ -75,6 +82,8 @@ pub struct DecoderConfig {
     /// Flush a batch once it holds this many records or bytes.
     pub batch_records: usize,
     pub batch_bytes: usize,
+    /// Emit schema change records (`include.schema.changes`).
+    pub schema_changes: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,8 +96,9 @@ pub enum DecodeError {
         #[source]
         source: RowsError,
     },
-    #[error("table structure for a row at {file}:{pos} is unavailable: {source}")]
+    #[error("cannot resolve the structure of `{table}` at {file}:{pos}: {source}{}", schema_hint(source))]
     Schema {
+        table: String,
         file: String,
         pos: u64,
         #[source]
@@ -107,6 +117,22 @@ pub enum DecodeError {
     Event { kind: &'static str, file: String, pos: u64, message: String },
     #[error("the sink stopped; no more records can be delivered")]
     SinkClosed,
+    #[error("{source} (binlog {file}:{pos})")]
+    Transform {
+        file: String,
+        pos: u64,
+        #[source]
+        source: crate::transform::TransformError,
+    },
+}
+
+/// What to do about a table the catalog cannot describe; nothing for a
+/// failed query, which a restart retries.
+fn schema_hint(e: &CatalogError) -> &'static str {
+    match e {
+        CatalogError::Query { .. } => "",
+        _ => ". Set inconsistent.schema.handling.mode=warn/skip to skip the rows of such tables (they will be missing downstream), or restart from a position after the change",
+    }
 }
 
 /// A table as mapped by TABLE_MAP.
@@ -153,6 +179,12 @@ pub struct Decoder {
     /// MariaDB group without XID (DDL / non-transactional statement).
     standalone: bool,
     thread: Option<u32>,
+    /// MySQL GTID mode: the source time of the transaction, from its GTID
+    /// event (`original_commit_timestamp`, µs; spec §2).
+    tx_ts_us: Option<i64>,
+    /// Position and end of the TRANSACTION_PAYLOAD whose events are being
+    /// handled: they carry `log_pos` 0 and are placed at the payload.
+    payload: Option<(u64, u64)>,
     skip: Option<Skip>,
     tables: HashMap<u64, Mapped>,
     by_name: HashMap<(String, String), Arc<Captured>>,
@@ -163,6 +195,8 @@ pub struct Decoder {
     /// position moved (e.g. filtered transactions) at most once a second.
     last_sent: Option<Position>,
     last_empty_flush: Instant,
+    /// skipped.operations, transaction metadata, SMTs, heartbeats.
+    transforms: crate::transform::Transforms,
 }
 
 impl Decoder {
@@ -194,6 +228,8 @@ impl Decoder {
             mysql_gtid: None,
             standalone: false,
             thread: None,
+            tx_ts_us: None,
+            payload: None,
             skip,
             tables: HashMap::new(),
             by_name: HashMap::new(),
@@ -201,6 +237,7 @@ impl Decoder {
             batch_bytes: 0,
             last_sent: None,
             last_empty_flush: Instant::now(),
+            transforms: crate::transform::Transforms::none(),
         }
     }
 
@@ -211,6 +248,15 @@ impl Decoder {
             p.event = self.events_in_tx;
             p.row = rows_done;
         }
+        // Restarted inside a transaction not replayed that far yet: what
+        // the loaded position skips must stay skipped after another restart.
+        if let Some(s) = self.skip {
+            if (s.events, s.rows) > (p.event, p.row) {
+                p.event = s.events;
+                p.row = s.rows;
+            }
+        }
+        p.transaction = self.transaction_offset();
         p
     }
 
@@ -290,7 +336,11 @@ impl Decoder {
             pos,
             source,
         })?;
-        let mut schema = self.catalog.get(&db, &table).await;
+        let mut schema = match self.catalog.offline() {
+            // Replaying files: the binlog's own description is all there is.
+            Some(minimal) => offline_schema(&tme, &plans, minimal),
+            None => self.catalog.get(&db, &table).await,
+        };
         if let Ok(s) = &schema {
             if check(s, &plans).is_err() {
                 // The cached structure is older than this TABLE_MAP: reload.
@@ -299,8 +349,26 @@ impl Decoder {
         }
         let schema = match schema {
             Ok(s) => s,
+            // Dropped (or renamed) since the row was written: the binlog's
+            // own description still decodes it.
+            Err(e @ CatalogError::NotFound { .. }) => match crate::schema::table_map::from_table_map(&tme, &plans, None) {
+                Some(old) => {
+                    debug!(table = %format!("{db}.{table}"), file = %self.file, pos, "table no longer exists; using the TABLE_MAP's column metadata");
+                    Arc::new(old)
+                }
+                None => {
+                    let err = DecodeError::Schema { table: format!("{db}.{table}"), file: self.file.clone(), pos, source: e };
+                    return self.unresolved(tme.table_id(), err);
+                }
+            },
             Err(source) => {
-                return self.unresolved(tme.table_id(), DecodeError::Schema { file: self.file.clone(), pos, source })
+                let err = DecodeError::Schema { table: format!("{db}.{table}"), file: self.file.clone(), pos, source };
+                // A failed query says nothing about the table: stop rather
+                // than skip rows that could be decoded after a restart.
+                if matches!(err, DecodeError::Schema { source: CatalogError::Query { .. }, .. }) {
+                    return Err(err);
+                }
+                return self.unresolved(tme.table_id(), err);
             }
         };
         // The table changed after this row was written (a lagging or
@@ -373,6 +441,9 @@ impl Decoder {
             }
             self.skip = None;
         }
+        if self.transforms.skips(op) {
+            return Ok(());
+        }
         let bitmap = |b: Option<&bitvec::slice::BitSlice<u8>>| -> Vec<u8> {
             let mut v = vec![0u8; captured.plans.len().div_ceil(8)];
             if let Some(b) = b {
@@ -386,6 +457,7 @@ impl Decoder {
         };
         let before_bits = bitmap(rows.columns_before_image());
         let after_bits = bitmap(rows.columns_after_image());
+        let partial_event = matches!(rows, RowsEventData::PartialUpdateRowsEvent(_));
         let codec = captured.codec.clone();
         let table_name = codec.schema.table.clone();
         let db_name = codec.schema.db.clone();
@@ -404,6 +476,8 @@ impl Decoder {
         let mut out = std::mem::take(&mut self.batch);
         let mut result = Ok(());
         while !reader.is_empty() {
+            // Every row takes bytes; one that takes none would repeat forever.
+            let left = reader.len();
             if has_before {
                 if let Err(e) = rows::read_image(&mut reader, &captured.plans, &before_bits, &captured.unsigned, &mut before) {
                     result = Err(err(e));
@@ -411,22 +485,69 @@ impl Decoder {
                 }
             }
             if has_after {
-                if let Err(e) = rows::read_image(&mut reader, &captured.plans, &after_bits, &captured.unsigned, &mut after) {
+                let partial = match partial_event {
+                    true => rows::read_value_options(&mut reader, &captured.plans),
+                    false => Ok(None),
+                };
+                let read = partial.and_then(|p| {
+                    rows::read_image_partial(&mut reader, &captured.plans, &after_bits, &captured.unsigned, p, &mut after)
+                });
+                if let Err(e) = read {
                     result = Err(err(e));
                     break;
                 }
+            }
+            if reader.len() == left {
+                result = Err(err(rows::RowsError::EmptyRow));
+                break;
             }
             let index = row_index;
             row_index += 1;
             if index < skip_rows {
                 continue;
             }
+            // Partial JSON updates: the new documents from the before image.
+            let mut patched: Vec<(usize, String)> = Vec::new();
+            for (i, cell) in after.iter().enumerate() {
+                let Cell::JsonDiff(diff) = cell else { continue };
+                let applied = match before.get(i) {
+                    Some(Cell::JsonBinary(old)) if has_before => crate::decode::json_diff::apply(old, diff),
+                    _ => Err(crate::decode::json_diff::DiffError::NotApplicable(
+                        "the before image does not hold the column's old value; binlog-cdc needs binlog_row_image=FULL".into(),
+                    )),
+                };
+                match applied {
+                    Ok(text) => patched.push((i, text)),
+                    Err(source) => {
+                        let column = codec.schema.columns.get(i).map_or_else(|| i.to_string(), |c| c.name.clone());
+                        result = Err(err(rows::RowsError::PartialJson { column, source }));
+                        break;
+                    }
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+            let patched_after: Vec<Cell<'_>>;
+            let after_cells: &[Cell<'_>] = if patched.is_empty() {
+                &after
+            } else {
+                patched_after = after
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| match patched.iter().find(|(p, _)| *p == i) {
+                        Some((_, text)) => Cell::Bytes(text.as_bytes()),
+                        None => *c,
+                    })
+                    .collect();
+                &patched_after
+            };
             let event = ChangeEvent {
                 op,
                 before: has_before.then_some(&before[..]),
-                after: has_after.then_some(&after[..]),
+                after: has_after.then_some(after_cells),
                 source: SourceInfo {
-                    ts_us: i64::from(header_ts) * 1_000_000,
+                    ts_us: self.tx_ts_us.unwrap_or(i64::from(header_ts) * 1_000_000),
                     snapshot: "false",
                     db: &db_name,
                     table: Some(&table_name),
@@ -441,7 +562,10 @@ impl Decoder {
                 now_ns,
             };
             let first = out.len();
-            self.encoder.encode(&codec, &event, &mut out);
+            if let Err(source) = self.transforms.row(&self.encoder, &codec, &event, &mut out) {
+                result = Err(DecodeError::Transform { file: self.file.clone(), pos, source });
+                break;
+            }
             for r in &out[first..] {
                 self.batch_bytes += r.size_bytes();
             }
@@ -466,6 +590,69 @@ impl Decoder {
         }
         Ok(())
     }
+}
+
+/// The file a ROTATE event names. The artificial ROTATE that opens every
+/// binlog dump comes before the FORMAT_DESCRIPTION event, so the parser
+/// cannot know that it ends with a CRC32 checksum and leaves those 4 bytes
+/// in the name (which would then be stored in offsets and `source.file`).
+/// They are recognised by verifying the checksum.
+fn rotate_name(event: &Event, re: &RotateEvent<'_>) -> String {
+    let (name, data) = (re.name_raw(), event.data());
+    if event.checksum().is_none() && name.len() > 4 && data.len() > 4 {
+        let h = event.header();
+        let mut bytes = Vec::with_capacity(19 + data.len());
+        bytes.extend_from_slice(&h.timestamp().to_le_bytes());
+        bytes.push(h.event_type_raw());
+        bytes.extend_from_slice(&h.server_id().to_le_bytes());
+        bytes.extend_from_slice(&h.event_size().to_le_bytes());
+        bytes.extend_from_slice(&h.log_pos().to_le_bytes());
+        bytes.extend_from_slice(&h.flags_raw().to_le_bytes());
+        let (body, sum) = data.split_at(data.len() - 4);
+        bytes.extend_from_slice(body);
+        if sum == crc32(&bytes).to_le_bytes() {
+            return String::from_utf8_lossy(&name[..name.len() - 4]).into_owned();
+        }
+    }
+    String::from_utf8_lossy(name).into_owned()
+}
+
+/// CRC-32 (IEEE), the binlog's `binlog_checksum=CRC32`.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A table's structure from its TABLE_MAP alone (no server to ask).
+fn offline_schema(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], minimal: MinimalMetadata) -> Result<Arc<TableSchema>, CatalogError> {
+    use crate::schema::table_map;
+    let (db, table) = (tme.database_name().into_owned(), tme.table_name().into_owned());
+    if let Some(s) = table_map::from_table_map(tme, plans, None) {
+        return Ok(Arc::new(s));
+    }
+    let named = tme.iter_optional_meta().any(|f| matches!(f, Ok(mysql_common::binlog::events::OptionalMetadataField::ColumnName(_))));
+    match (named, minimal) {
+        (false, MinimalMetadata::Error) => Err(CatalogError::NoColumnNames { db, table }),
+        (false, MinimalMetadata::Synthetic) => {
+            table_map::from_table_map_unnamed(tme, plans).map(Arc::new).ok_or(CatalogError::UnreadableTableMap { db, table })
+        }
+        (true, _) => Err(CatalogError::UnreadableTableMap { db, table }),
+    }
+}
+
+/// Where a string lands in a default-sized `java.util.HashSet` (16
+/// buckets): Debezium collects a statement's table ids in one, and its
+/// iteration order is the order of `source.table` for multi-table DDL.
+fn java_hash_set_bucket(s: &str) -> usize {
+    let h = s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+    let spread = h ^ ((h as u32) >> 16) as i32;
+    (spread & 15) as usize
 }
 
 /// Raw column types + metadata of a TABLE_MAP event.
@@ -525,7 +712,17 @@ fn compatible(kind: ColumnKind, t: u8) -> bool {
     }
 }
 
+/// Event types whose data the decoder reads: QUERY, ROTATE,
+/// FORMAT_DESCRIPTION, XID, TABLE_MAP, rows events v1/v2 and partial,
+/// HEARTBEAT, GTID, ANONYMOUS_GTID, GTID_TAGGED.
+const DECODED_TYPES: [u8; 16] = [2, 4, 15, 16, 19, 23, 24, 25, 27, 30, 31, 32, 33, 34, 39, 42];
+
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
+/// MariaDB compressed events: QUERY_COMPRESSED (165) through
+/// DELETE_ROWS_COMPRESSED_EVENT_V1 (171).
+const MARIADB_QUERY_COMPRESSED: u8 = 165;
+const MARIADB_DELETE_ROWS_COMPRESSED_V1: u8 = 171;
+const TRANSACTION_PAYLOAD: u8 = 40;
 const MARIADB_GTID: u8 = 162;
 
 impl crate::source::stream::EventConsumer for Decoder {
@@ -534,6 +731,8 @@ impl crate::source::stream::EventConsumer for Decoder {
     fn resume_at(&self) -> StartAt {
         match &self.base.gtids {
             Some(GtidState::Mariadb(pos)) if !pos.is_empty() => StartAt::MariaGtid(pos.to_string()),
+            // MySQL with GTIDs (spec §6): by GTID set, not coordinates.
+            Some(GtidState::Mysql(set)) if !set.is_empty() && self.cfg.flavor == Flavor::Mysql => StartAt::MysqlGtid(set.clone()),
             _ => StartAt::File { file: self.base.file.clone(), pos: self.base.pos.max(4) },
         }
     }
@@ -541,8 +740,13 @@ impl crate::source::stream::EventConsumer for Decoder {
     fn on_connected(&mut self) {
         // Replaying the open transaction from its start: skip what was
         // already emitted. The batch under construction was flushed at idle.
+        // A skip still pending from the start position may reach further.
         if self.in_tx {
-            self.skip = Some(Skip { events: self.events_in_tx, rows: 0 });
+            let done = Skip { events: self.events_in_tx, rows: 0 };
+            self.skip = Some(match self.skip {
+                Some(s) if (s.events, s.rows) > (done.events, done.rows) => s,
+                _ => done,
+            });
             self.in_tx = false;
         }
         self.file = self.base.file.clone();
@@ -563,13 +767,25 @@ impl crate::source::stream::EventConsumer for Decoder {
     }
 
     async fn handle(&mut self, event: Event) -> Result<(), DecodeError> {
+        self.before_event().await;
         let header = event.header();
         let ty = header.event_type_raw();
-        let next_pos = u64::from(header.log_pos());
-        let pos = next_pos.saturating_sub(u64::from(header.event_size()));
+        let mut next_pos = u64::from(header.log_pos());
+        let mut pos = next_pos.saturating_sub(u64::from(header.event_size()));
+        if ty == TRANSACTION_PAYLOAD {
+            self.payload = Some((pos, next_pos));
+        } else if next_pos != 0 {
+            self.payload = None;
+        } else if let Some((p, n)) = self.payload {
+            // An event of a compressed transaction: where Debezium places it.
+            (pos, next_pos) = (p, n);
+        }
         let ts = header.timestamp();
         let server_id = header.server_id();
-        self.base.ts_sec = Some(i64::from(ts));
+        // Heartbeats and the artificial events opening a dump carry no time.
+        if ts != 0 {
+            self.base.ts_sec = Some(i64::from(ts));
+        }
         self.base.server_id = Some(u64::from(server_id));
 
         if ty == MARIADB_GTID {
@@ -579,14 +795,44 @@ impl crate::source::stream::EventConsumer for Decoder {
             self.gtid_text = Some(g.gtid.to_string());
             self.maria_gtid = Some(g.gtid);
             self.events_in_tx = 1;
+            self.transaction_started();
             return Ok(());
+        }
+        if (MARIADB_QUERY_COMPRESSED..=MARIADB_DELETE_ROWS_COMPRESSED_V1).contains(&ty) {
+            // MariaDB's log_bin_compress: dropping these would lose changes.
+            return Err(self.event_error(
+                "compressed",
+                pos,
+                "the server writes compressed binlog events (log_bin_compress=ON), which binlog-cdc does not decode; set log_bin_compress=OFF and restart from a position before this event",
+            ));
         }
         if ty == MARIADB_ANNOTATE_ROWS || ty > 160 {
             // Other MariaDB events (checkpoints, GTID lists, ...): no data.
             if self.in_tx {
                 self.events_in_tx += 1;
+            } else {
+                self.passed(next_pos);
             }
             return Ok(());
+        }
+        if ty == TRANSACTION_PAYLOAD {
+            // Its events follow; the transaction's XID among them moves the
+            // position past it, not the wrapper (a checkpoint here would
+            // skip the transaction after a crash).
+            return Ok(());
+        }
+        if !DECODED_TYPES.contains(&ty) {
+            // Nothing here the decoder uses (PREVIOUS_GTIDS, ROWS_QUERY,
+            // INTVAR, the TRANSACTION_PAYLOAD wrapper, ...): not parsed, so a
+            // damaged one cannot stop the stream (mysql_common sizes some
+            // allocations by counts read from these events).
+            if self.in_tx {
+                self.events_in_tx += 1;
+            } else if next_pos > 0 && self.skip.is_none() {
+                self.base.pos = next_pos;
+                self.base.file = self.file.clone();
+            }
+            return self.maybe_flush().await;
         }
         let data = match event.read_data() {
             Ok(Some(d)) => d,
@@ -595,15 +841,33 @@ impl crate::source::stream::EventConsumer for Decoder {
         };
         match data {
             EventData::RotateEvent(re) => {
-                self.on_rotate(&re);
+                self.on_rotate(&rotate_name(&event, &re), re.position());
                 return Ok(());
             }
-            EventData::FormatDescriptionEvent(_) | EventData::HeartbeatEvent => return Ok(()),
-            EventData::GtidEvent(ge) => {
-                self.on_mysql_gtid(&ge);
+            EventData::FormatDescriptionEvent(_) => {
+                self.passed(next_pos);
+                return Ok(());
             }
-            EventData::QueryEvent(qe) => self.on_query(&qe, pos, next_pos),
+            EventData::HeartbeatEvent => return Ok(()),
+            EventData::GtidEvent(ge) => {
+                self.on_mysql_gtid(&ge, ts);
+            }
+            EventData::AnonymousGtidEvent(_) => {
+                // A transaction without GTID: no gtid, header times.
+                self.gtid_text = None;
+                self.mysql_gtid = None;
+                self.tx_ts_us = None;
+            }
+            EventData::QueryEvent(qe) => {
+                // TRUNCATE is a data event (op `t`), never a schema change.
+                let truncate = self.on_truncate(&qe, pos, ts, server_id).await?;
+                if !truncate && self.cfg.schema_changes && classify(&qe.query()) == Statement::Ddl {
+                    self.emit_schema_change(&qe, pos, ts, server_id).await;
+                }
+                self.on_query(&qe, pos, next_pos)
+            }
             EventData::XidEvent(_) => {
+                self.transaction_committed();
                 self.commit_tx(next_pos);
                 return self.maybe_flush().await;
             }
@@ -615,7 +879,7 @@ impl crate::source::stream::EventConsumer for Decoder {
         }
         if self.in_tx {
             self.events_in_tx += 1;
-        } else if next_pos > 0 {
+        } else if next_pos > 0 && self.skip.is_none() {
             self.base.pos = next_pos;
             self.base.file = self.file.clone();
         }
@@ -624,20 +888,122 @@ impl crate::source::stream::EventConsumer for Decoder {
 }
 
 impl Decoder {
-    fn on_rotate(&mut self, re: &RotateEvent<'_>) {
-        self.file = re.name().into_owned();
-        if !self.in_tx {
-            self.base.file = self.file.clone();
-            self.base.pos = re.position();
+    /// Outside a transaction the restart point follows events without data
+    /// too (after a rotation: FORMAT_DESCRIPTION, GTID_LIST, checkpoints),
+    /// but never backwards: those opening a dump carry 0 or the file's start.
+    fn passed(&mut self, next_pos: u64) {
+        if !self.in_tx && self.skip.is_none() && self.file == self.base.file && next_pos > self.base.pos {
+            self.base.pos = next_pos;
         }
-        debug!(file = %self.file, pos = re.position(), "binlog rotate");
     }
 
-    fn on_mysql_gtid(&mut self, ge: &GtidEvent) {
-        let uuid = crate::offsets::gtid_mysql::Uuid::from_bytes(ge.sid());
-        if let Ok(g) = Gtid::new(uuid, None, ge.gno()) {
-            self.gtid_text = Some(g.to_string());
-            self.mysql_gtid = Some(g);
+    fn on_rotate(&mut self, name: &str, position: u64) {
+        self.file = name.to_string();
+        // With a skip pending, the base is the interrupted transaction's start.
+        if !self.in_tx && self.skip.is_none() {
+            self.base.file = self.file.clone();
+            self.base.pos = position;
+        }
+        debug!(file = %self.file, pos = position, "binlog rotate");
+    }
+
+    /// GTID_LOG_EVENT (33) or MySQL 8.4's GTID_TAGGED_LOG_EVENT (42): the
+    /// transaction's `uuid[:tag]:gno`, and its source time. Debezium (with
+    /// GTIDs on) takes every event's time from the last GTID event: its
+    /// `original_commit_timestamp` (µs, the commit on the original primary,
+    /// MySQL 8.0.1+) or, when that is 0, the event header's seconds.
+    fn on_mysql_gtid(&mut self, ge: &GtidEvent, header_ts: u32) {
+        use crate::offsets::gtid_mysql::{Tag, Uuid};
+        let uuid = Uuid::from_bytes(ge.sid());
+        let tag = ge.tag().and_then(|t| Tag::parse(t.as_str()).ok());
+        match Gtid::new(uuid, tag, ge.gno()) {
+            Ok(g) => {
+                self.gtid_text = Some(g.to_string());
+                self.mysql_gtid = Some(g);
+            }
+            Err(e) => warn!(file = %self.file, error = %e, "GTID event with an invalid GTID; transaction not added to the GTID set"),
+        }
+        self.tx_ts_us = Some(match ge.original_commit_timestamp() {
+            0 => i64::from(header_ts) * 1_000_000,
+            us => i64::try_from(us).unwrap_or(i64::MAX),
+        });
+    }
+
+    /// Schema change records of one DDL statement (spec §7.1): one record,
+    /// or one per table for DROP TABLE (Debezium splits those), only for
+    /// captured tables and databases. Structures are read after the change.
+    async fn emit_schema_change(&mut self, qe: &QueryEvent<'_>, pos: u64, ts: u32, server_id: u32) {
+        use crate::envelope::schema_change::{SchemaChangeEvent, TableChange};
+        use crate::schema::ddl::{changed_tables, TableChangeKind};
+        let sql = qe.query().into_owned();
+        let default_db = qe.schema().into_owned();
+        let tables: Vec<(String, String, TableChangeKind)> = changed_tables(&sql)
+            .into_iter()
+            .map(|(db, t, k)| (db.unwrap_or_else(|| default_db.clone()), t, k))
+            .filter(|(db, t, _)| self.filters.table(db, t))
+            .collect();
+        if tables.is_empty() && (!changed_tables(&sql).is_empty() || !self.filters.database(&default_db)) {
+            return;
+        }
+        let mut schemas = Vec::new();
+        for (db, t, kind) in &tables {
+            let schema = match kind {
+                TableChangeKind::Drop => None,
+                _ => self.catalog.reload(db, t).await.ok(),
+            };
+            schemas.push(schema);
+        }
+        let now_ns = Self::now_ns();
+        let gtid = self.gtid_text.clone();
+        let file = self.file.clone();
+        let mut statements: Vec<(String, String, Option<String>, Vec<usize>)> = Vec::new();
+        if !tables.is_empty() && tables.iter().all(|(_, _, k)| *k == TableChangeKind::Drop) {
+            // Debezium splits a multi-table DROP but keeps every table in source.table.
+            let mut all: Vec<(usize, &str)> =
+                tables.iter().map(|(db, t, _)| (java_hash_set_bucket(&format!("{db}.{t}")), t.as_str())).collect();
+            all.sort_by_key(|(bucket, _)| *bucket);
+            let all: Vec<&str> = all.into_iter().map(|(_, t)| t).collect();
+            for (i, (db, t, _)) in tables.iter().enumerate() {
+                statements.push((format!("DROP TABLE `{db}`.`{t}`"), db.clone(), Some(all.join(",")), vec![i]));
+            }
+        } else {
+            let db = tables.first().map(|(d, _, _)| d.clone()).unwrap_or_else(|| default_db.clone());
+            let names: Vec<&str> = tables.iter().map(|(_, t, _)| t.as_str()).collect();
+            let table = (!names.is_empty()).then(|| names.join(","));
+            statements.push((sql.clone(), db, table, (0..tables.len()).collect()));
+        }
+        for (ddl, db, table, idx) in statements {
+            let changes: Vec<TableChange<'_>> = idx
+                .iter()
+                .map(|i| TableChange {
+                    kind: tables[*i].2.clone(),
+                    db: &tables[*i].0,
+                    table: &tables[*i].1,
+                    schema: schemas[*i].as_deref(),
+                })
+                .collect();
+            let event = SchemaChangeEvent {
+                source: SourceInfo {
+                    ts_us: i64::from(ts) * 1_000_000,
+                    snapshot: "false",
+                    db: &db,
+                    table: table.as_deref(),
+                    server_id,
+                    gtid: gtid.as_deref(),
+                    file: &file,
+                    pos,
+                    row: 0,
+                    thread: self.thread,
+                    query: None,
+                },
+                database: &db,
+                ddl: &ddl,
+                changes,
+                now_ns,
+            };
+            let record = self.encoder.encode_schema_change(&event);
+            self.batch_bytes += record.size_bytes();
+            self.batch.push(record);
         }
     }
 
@@ -654,8 +1020,12 @@ impl Decoder {
                 if self.cfg.flavor == Flavor::Mysql {
                     self.thread = Some(qe.thread_id());
                 }
+                self.transaction_started();
             }
-            Statement::Commit | Statement::Rollback => {
+            s @ (Statement::Commit | Statement::Rollback) => {
+                if s == Statement::Commit {
+                    self.transaction_committed();
+                }
                 self.commit_tx(next_pos);
                 // commit_tx already moved the base past this event.
                 self.in_tx = false;
@@ -674,5 +1044,26 @@ impl Decoder {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod rotate_tests {
+    #[test]
+    fn crc32_is_the_ieee_polynomial() {
+        assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(super::crc32(b""), 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_hash_set_buckets() {
+        // "ab".hashCode() = 3105; spread = 3105 ^ 0 = 3105; 3105 & 15 = 1.
+        assert_eq!(java_hash_set_bucket("ab"), 1);
+        assert_eq!(java_hash_set_bucket(""), 0);
     }
 }

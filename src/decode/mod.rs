@@ -2,4 +2,5 @@
 pub mod cell;
 pub mod decimal;
 pub mod decoder;
+pub mod json_diff;
 pub mod rows;

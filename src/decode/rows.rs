@@ -21,7 +21,7 @@ pub struct ColumnPlan {
     pub meta2: u16,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum RowsError {
     #[error("row image ends early while reading column {column} (type {type_code})")]
     Truncated { column: usize, type_code: u8 },
@@ -29,6 +29,16 @@ pub enum RowsError {
     UnsupportedType { column: usize, type_code: u8 },
     #[error("TABLE_MAP metadata of column {column} is unreadable")]
     BadMetadata { column: usize },
+    #[error("the value options of a partial update row are unreadable")]
+    BadValueOptions,
+    #[error("a row image takes no bytes (no column in the event's column bitmap): corrupt rows event")]
+    EmptyRow,
+    #[error("column {column}: {source}")]
+    PartialJson {
+        column: String,
+        #[source]
+        source: super::json_diff::DiffError,
+    },
 }
 
 pub mod types {
@@ -127,6 +137,11 @@ impl<'a> Reader<'a> {
         self.buf.is_empty()
     }
 
+    /// Bytes left.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.buf.len() < n {
             return None;
@@ -158,13 +173,53 @@ pub fn read_image<'a>(
     unsigned: &[bool],
     out: &mut Vec<Cell<'a>>,
 ) -> Result<(), RowsError> {
+    read_image_partial(r, plans, present, unsigned, None, out)
+}
+
+/// PARTIAL_UPDATE_ROWS events start each after image with `value_options`
+/// (a packed integer); with PARTIAL_JSON_UPDATES (bit 0) a bitmap follows
+/// with one bit per JSON column of the table, set where the column holds a
+/// list of changes rather than a document (WL#2955).
+pub fn read_value_options<'a>(r: &mut Reader<'a>, plans: &[ColumnPlan]) -> Result<Option<&'a [u8]>, RowsError> {
+    let truncated = RowsError::Truncated { column: 0, type_code: 0 };
+    let first = r.uint_le(1).ok_or(truncated.clone())?;
+    let options = match first {
+        0..=250 => first,
+        0xfc => r.uint_le(2).ok_or(truncated.clone())?,
+        0xfd => r.uint_le(3).ok_or(truncated.clone())?,
+        0xfe => r.uint_le(8).ok_or(truncated.clone())?,
+        _ => return Err(RowsError::BadValueOptions),
+    };
+    if options & 1 == 0 {
+        return Ok(None);
+    }
+    let json_columns = plans.iter().filter(|p| p.type_code == types::JSON).count();
+    r.take(json_columns.div_ceil(8)).map(Some).ok_or(truncated)
+}
+
+/// [`read_image`] for an after image of a PARTIAL_UPDATE_ROWS event:
+/// `partial` is the bitmap of [`read_value_options`]; JSON columns whose
+/// bit is set become [`Cell::JsonDiff`].
+pub fn read_image_partial<'a>(
+    r: &mut Reader<'a>,
+    plans: &[ColumnPlan],
+    present: &[u8],
+    unsigned: &[bool],
+    partial: Option<&[u8]>,
+    out: &mut Vec<Cell<'a>>,
+) -> Result<(), RowsError> {
     out.clear();
+    let mut json_index = 0;
     let n_present = (0..plans.len()).filter(|i| bit(present, *i)).count();
     let nulls = r
         .take(n_present.div_ceil(8))
         .ok_or(RowsError::Truncated { column: 0, type_code: 0 })?;
     let mut image_idx = 0;
     for (i, plan) in plans.iter().enumerate() {
+        let is_diff = plan.type_code == types::JSON && partial.is_some_and(|p| bit(p, json_index));
+        if plan.type_code == types::JSON {
+            json_index += 1;
+        }
         if !bit(present, i) {
             out.push(Cell::Absent);
             continue;
@@ -176,8 +231,11 @@ pub fn read_image<'a>(
             continue;
         }
         let is_unsigned = unsigned.get(i).copied().unwrap_or(false);
-        let cell = read_cell(r, plan, is_unsigned)
+        let mut cell = read_cell(r, plan, is_unsigned)
             .ok_or(RowsError::Truncated { column: i, type_code: plan.type_code })??;
+        if let (true, Cell::JsonBinary(diff)) = (is_diff, cell) {
+            cell = Cell::JsonDiff(diff);
+        }
         out.push(cell);
     }
     Ok(())

@@ -35,6 +35,23 @@ pub fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
                 start = i + 1;
                 continue;
             }
+            // Jackson writes characters outside the BMP as an escaped
+            // surrogate pair (`😀` → `\uD83D\uDE00`).
+            0xF0..=0xF7 if i + 4 <= bytes.len() => {
+                let Some(c) = std::str::from_utf8(&bytes[i..i + 4]).ok().and_then(|s| s.chars().next()) else {
+                    continue;
+                };
+                out.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                for unit in c.encode_utf16(&mut [0u16; 2]) {
+                    out.extend_from_slice(b"\\u");
+                    for shift in [12, 8, 4, 0] {
+                        out.push(HEX[((*unit >> shift) & 15) as usize]);
+                    }
+                }
+                start = i + 4;
+                continue;
+            }
             _ => continue,
         };
         out.extend_from_slice(&bytes[start..i]);
@@ -239,6 +256,9 @@ mod tests {
         let mut out = Vec::new();
         string(&mut out, "a\"b\\c\nd\u{1}é/");
         assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001é/\"");
+        let mut out = Vec::new();
+        string(&mut out, "x😀y");
+        assert_eq!(String::from_utf8(out).unwrap(), "\"x\\uD83D\\uDE00y\"");
         let mut out = Vec::new();
         string_from_charset(&mut out, &[b'a', 0xe9, 0x80], true);
         assert_eq!(String::from_utf8(out).unwrap(), "\"aé€\"");

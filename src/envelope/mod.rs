@@ -7,10 +7,14 @@
 //! byte buffer.
 
 pub mod field;
+pub mod heartbeat;
 pub mod json;
 pub mod jsonb;
+pub mod parts;
+pub mod schema_change;
 pub mod source;
 pub mod temporal;
+pub mod transaction;
 
 use std::sync::Arc;
 
@@ -56,6 +60,10 @@ pub enum Op {
     Create,
     Update,
     Delete,
+    /// A row read by a snapshot (`r`).
+    Read,
+    /// `TRUNCATE TABLE` (`t`): null key, no row images.
+    Truncate,
 }
 
 impl Op {
@@ -64,6 +72,8 @@ impl Op {
             Op::Create => b"c",
             Op::Update => b"u",
             Op::Delete => b"d",
+            Op::Read => b"r",
+            Op::Truncate => b"t",
         }
     }
 }
@@ -86,6 +96,31 @@ pub struct Record {
     pub value: Option<Vec<u8>>,
     /// Headers beyond the connector-wide context headers.
     pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// How a record that is not a plain change event is delivered
+    /// (transformed, heartbeat, transaction metadata); `None` for the rest.
+    pub delivery: Option<Box<Delivery>>,
+}
+
+/// Delivery details that Debezium and its SMTs set on some records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// An explicit partition (heartbeats: 0; the outbox `partition`
+    /// placement); `None` = by key.
+    pub partition: Option<i32>,
+    /// The Kafka record timestamp in ms; `None` = producer time.
+    pub timestamp_ms: Option<i64>,
+    /// Whether the connector's `__debezium.context.*` headers are added
+    /// (change events: yes; heartbeats and transaction metadata: no).
+    pub context_headers: bool,
+    /// Headers after the context headers, in order, as SMTs append them; a
+    /// `None` value is a header with a null value.
+    pub trailing_headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery { partition: None, timestamp_ms: None, context_headers: true, trailing_headers: Vec::new() }
+    }
 }
 
 impl Record {
@@ -94,6 +129,9 @@ impl Record {
             + self.key.as_ref().map_or(0, Vec::len)
             + self.value.as_ref().map_or(0, Vec::len)
             + self.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            + self.delivery.as_ref().map_or(0, |d| {
+                d.trailing_headers.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len)).sum::<usize>()
+            })
     }
 }
 
@@ -102,6 +140,9 @@ pub struct TableCodec {
     pub schema: Arc<TableSchema>,
     pub topic: Arc<str>,
     fields: Vec<Field>,
+    /// The `<topic>.Value` struct schema up to its name, without the closing
+    /// brace (what `ExtractNewRecordState` and the envelope start from).
+    value_struct: Vec<u8>,
     /// Columns in the value (`column.exclude.list` removes some; the key
     /// always has all its columns, as in Debezium).
     value_columns: Vec<usize>,
@@ -192,6 +233,7 @@ impl Encoder {
         TableCodec {
             topic: Arc::from(topic),
             fields,
+            value_struct,
             value_columns,
             suffix_key: suffix(self.cfg.key_schemas && !schema.key.is_empty()),
             suffix_value: suffix(self.cfg.value_schemas),
@@ -235,7 +277,15 @@ impl Encoder {
         Some(out)
     }
 
-    fn value(&self, codec: &TableCodec, ev: &ChangeEvent<'_>, op: Op, before: Option<&[Cell<'_>]>, after: Option<&[Cell<'_>]>) -> Vec<u8> {
+    fn value(
+        &self,
+        codec: &TableCodec,
+        ev: &ChangeEvent<'_>,
+        op: Op,
+        before: Option<&[Cell<'_>]>,
+        after: Option<&[Cell<'_>]>,
+        tx: Option<&transaction::Block<'_>>,
+    ) -> Vec<u8> {
         let mut out = Vec::with_capacity(codec.value_prefix.len() + 512);
         out.extend_from_slice(&codec.value_prefix);
         out.extend_from_slice(b"{\"before\":");
@@ -250,7 +300,9 @@ impl Encoder {
         }
         out.extend_from_slice(b",\"source\":");
         source::write_payload(&mut out, self.cfg.flavor, &self.cfg.topic_prefix, &ev.source);
-        out.extend_from_slice(b",\"transaction\":null,\"op\":\"");
+        out.extend_from_slice(b",\"transaction\":");
+        transaction::write_block(&mut out, tx);
+        out.extend_from_slice(b",\"op\":\"");
         out.extend_from_slice(op.code());
         let ns = ev.now_ns;
         out.extend_from_slice(b"\",\"ts_ms\":");
@@ -273,20 +325,26 @@ impl Encoder {
             key,
             value,
             headers: Vec::new(),
+            delivery: None,
         };
         match (ev.op, ev.before, ev.after) {
+            (Op::Truncate, _, _) => out.push(record(None, Some(self.value(codec, ev, Op::Truncate, None, None, None)))),
             (Op::Update, Some(before), Some(after)) if self.key_changed(codec, before, after) => {
                 let old_key = self.key_payload(codec, before);
                 let new_key = self.key_payload(codec, after);
-                let mut del = record(old_key.clone(), Some(self.value(codec, ev, Op::Delete, Some(before), None)));
+                let mut del = record(old_key.clone(), Some(self.value(codec, ev, Op::Delete, Some(before), None, None)));
                 if let Some(k) = &new_key {
                     del.headers.push(("__debezium.newkey", self.key_header(codec, after, k)));
                 }
+                let del_headers = del.headers.clone();
                 out.push(del);
                 if self.cfg.tombstones_on_delete {
-                    out.push(record(old_key.clone(), None));
+                    // Debezium's tombstone copies the delete's headers.
+                    let mut tombstone = record(old_key.clone(), None);
+                    tombstone.headers = del_headers;
+                    out.push(tombstone);
                 }
-                let mut create = record(new_key, Some(self.value(codec, ev, Op::Create, None, Some(after))));
+                let mut create = record(new_key, Some(self.value(codec, ev, Op::Create, None, Some(after), None)));
                 if let Some(k) = &old_key {
                     create.headers.push(("__debezium.oldkey", self.key_header(codec, before, k)));
                 }
@@ -295,7 +353,7 @@ impl Encoder {
             (op, before, after) => {
                 let key_cells = after.or(before).unwrap_or(&[]);
                 let key = self.key_payload(codec, key_cells);
-                out.push(record(key.clone(), Some(self.value(codec, ev, op, before, after))));
+                out.push(record(key.clone(), Some(self.value(codec, ev, op, before, after, None))));
                 if op == Op::Delete && self.cfg.tombstones_on_delete {
                     out.push(record(key, None));
                 }
@@ -308,10 +366,9 @@ impl Encoder {
     }
 
     /// Key struct as a header value: the key payload without the schema wrapper.
-    fn key_header(&self, codec: &TableCodec, cells: &[Cell<'_>], full_key: &[u8]) -> Vec<u8> {
-        if codec.key_prefix.is_empty() {
-            return full_key.to_vec();
-        }
+    /// (Printed by Connect's SimpleHeaderConverter, whatever the key
+    /// converter: see `Field::write_header`.)
+    fn key_header(&self, codec: &TableCodec, cells: &[Cell<'_>], _full_key: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         out.push(b'{');
         for (i, k) in codec.schema.key.iter().enumerate() {
@@ -319,8 +376,8 @@ impl Encoder {
                 out.push(b',');
             }
             let f = &codec.fields[*k];
-            out.extend_from_slice(&f.name_prefix);
-            f.write(&mut out, cells.get(*k).unwrap_or(&Cell::Null));
+            f.header_name(&mut out, &codec.schema.columns[*k].name);
+            f.write_header(&mut out, cells.get(*k).unwrap_or(&Cell::Null));
         }
         out.push(b'}');
         out

@@ -86,6 +86,9 @@ fn length(c: &Column) -> Option<i64> {
     use ColumnKind::*;
     match c.kind {
         Char | VarChar | Binary | VarBinary | Bit => c.length.map(|l| l as i64),
+        // Display widths: unknown from information_schema (None), set by a
+        // snapshot from `SHOW CREATE TABLE`'s `int(11)`, as Debezium prints them.
+        TinyInt | SmallInt | MediumInt | Int | BigInt | Year => c.length.map(|l| l as i64),
         Decimal => c.precision.map(i64::from),
         Time | DateTime | Timestamp if c.fsp > 0 => Some(i64::from(c.fsp)),
         // Debezium's parser: 1 for ENUM, options + commas for SET.
@@ -245,6 +248,7 @@ impl Encoder {
             key: Some(key),
             value: Some(value),
             headers: Vec::new(),
+            delivery: None,
         }
     }
 }

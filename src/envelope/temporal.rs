@@ -20,6 +20,17 @@ pub fn days_from_civil(year: u16, month: u8, day: u8) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
+/// Debezium's `enable.time.adjuster` (default true): years 0–69 become
+/// 2000–2069 and 70–99 become 1970–1999, for DATE and DATETIME values and
+/// defaults alike (so `0001-01-01` is emitted as 2001-01-01).
+pub fn adjust_two_digit_year(year: u16) -> u16 {
+    match year {
+        0..=69 => year + 2000,
+        70..=99 => year + 1900,
+        _ => year,
+    }
+}
+
 /// (year, month, day) of a day count since the epoch.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

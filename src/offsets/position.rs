@@ -18,7 +18,10 @@
 //! `"true"` (read as `INITIAL`), missing optional keys, and unknown keys (kept in
 //! [`Position::extra`] for inspection, never written back: binlog-cdc does not
 //! maintain them, and writing back a stale `transaction_id` or incremental-snapshot
-//! state would be wrong). A null value is a tombstone: no position, start fresh.
+//! state would be wrong) — except keys starting with [`OWN_KEY_PREFIX`]:
+//! binlog-cdc's own state (`binlog_cdc_snapshot`, the resume point of an
+//! interrupted snapshot, see `snapshot/state.rs`), written after Debezium's keys.
+//! A null value is a tombstone: no position, start fresh.
 //!
 //! Meaning of the fields (spec §6): inside a transaction `pos` is the position of
 //! its `BEGIN` (MariaDB: its GTID event), `gtids` the set committed *before* it,
@@ -33,6 +36,11 @@ use serde_json::Value;
 
 use super::gtid_mariadb::{MariaGtid, MariaGtidParseError, MariaGtidPos};
 use super::gtid_mysql::{GtidParseError, GtidSet};
+
+/// Offset keys starting with this are binlog-cdc's own (string values),
+/// kept in [`Position::extra`] and written back by [`Position::encode_value`];
+/// Debezium ignores keys it does not know.
+pub const OWN_KEY_PREFIX: &str = "binlog_cdc_";
 
 /// Which server family a GTID string belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -170,9 +178,26 @@ pub struct Position {
     pub snapshot: Option<String>,
     /// Keys read from a stored value that this struct does not model
     /// (`transaction_id`, `incremental_snapshot_*`, `snapshot_completed`, ...).
-    /// Kept for inspection; never written by [`Position::encode_value`].
+    /// Kept for inspection; never written by [`Position::encode_value`],
+    /// except binlog-cdc's own keys ([`OWN_KEY_PREFIX`]).
     pub extra: BTreeMap<String, Value>,
+    /// Transaction metadata counters of the open transaction (spec §8),
+    /// written as `transaction_id` and `transaction_data_collection_order_<db.table>`
+    /// when set. Set only by a live decoder; a stored value's keys are read
+    /// into `extra` ([`Position::stored_transaction`] types them).
+    pub transaction: Option<TransactionOffset>,
 }
+
+/// Debezium's `TransactionContext` as stored in an offset: the open
+/// transaction's id and its event count per table, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TransactionOffset {
+    pub id: String,
+    pub per_table: Vec<(String, u64)>,
+}
+
+/// Offset key prefix of the per-table event counts (spec §6).
+pub const TRANSACTION_COUNT_PREFIX: &str = "transaction_data_collection_order_";
 
 impl Position {
     /// A position at `file`/`pos`, outside any transaction, without GTIDs.
@@ -225,8 +250,43 @@ impl Position {
             key(&mut out, "snapshot");
             write_json_string(&mut out, snapshot);
         }
+        if let Some(tx) = &self.transaction {
+            key(&mut out, "transaction_id");
+            write_json_string(&mut out, &tx.id);
+            for (table, n) in &tx.per_table {
+                key(&mut out, &format!("{TRANSACTION_COUNT_PREFIX}{table}"));
+                let _ = write!(out, "{n}");
+            }
+        }
+        // binlog-cdc's own keys (snapshot resume state, `snapshot/state.rs`):
+        // maintained by us, so written back; every other extra key is not.
+        for (name, value) in self.extra.range(OWN_KEY_PREFIX.to_string()..) {
+            if !name.starts_with(OWN_KEY_PREFIX) {
+                break;
+            }
+            if let Value::String(v) = value {
+                key(&mut out, name);
+                write_json_string(&mut out, v);
+            }
+        }
         out.push('}');
         out
+    }
+
+    /// The transaction metadata counters of a stored value (read into
+    /// `extra`): `None` when it has no `transaction_id`.
+    pub fn stored_transaction(&self) -> Option<TransactionOffset> {
+        let id = self.extra.get("transaction_id")?.as_str()?.to_string();
+        let per_table = self
+            .extra
+            .iter()
+            .filter_map(|(k, v)| {
+                let table = k.strip_prefix(TRANSACTION_COUNT_PREFIX)?;
+                let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
+                Some((table.to_string(), n))
+            })
+            .collect();
+        Some(TransactionOffset { id, per_table })
     }
 
     /// The offset value bytes to produce to the offsets topic.
@@ -1015,5 +1075,31 @@ mod tests {
             );
             assert!(matches!(decode_key(other), Err(OffsetError::InvalidKey(_))));
         }
+    }
+}
+
+#[cfg(test)]
+mod transaction_offset_tests {
+    use super::*;
+
+    #[test]
+    fn transaction_counters_are_written_and_read_back() {
+        let p = Position {
+            event: 3,
+            transaction: Some(TransactionOffset {
+                id: "0-1-42".into(),
+                per_table: vec![("inv.orders".into(), 2), ("inv.outbox".into(), 1)],
+            }),
+            ..Position::new("mariadb-bin.000001", 900)
+        };
+        let json = p.to_offset_json();
+        assert_eq!(
+            json,
+            r#"{"file":"mariadb-bin.000001","pos":900,"event":3,"transaction_id":"0-1-42","transaction_data_collection_order_inv.orders":2,"transaction_data_collection_order_inv.outbox":1}"#
+        );
+        let back = Position::decode_value(Some(json.as_bytes()), None).unwrap().unwrap();
+        assert_eq!(back.transaction, None, "stored keys stay in `extra`");
+        assert_eq!(back.stored_transaction(), p.transaction);
+        assert_eq!(Position::new("f", 4).stored_transaction(), None);
     }
 }

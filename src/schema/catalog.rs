@@ -205,7 +205,7 @@ fn column_from_row(db: &str, table: &str, row: Row) -> Result<Column, CatalogErr
 }
 
 /// The primary key, else the first unique index (server order) whose columns
-/// all exist in the table.
+/// all exist in the table and are NOT NULL.
 fn pick_key(columns: &[Column], rows: &[(String, i64, i64, String)]) -> (Vec<usize>, bool) {
     let mut order: Vec<&str> = Vec::new();
     let mut indexes: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
@@ -226,7 +226,11 @@ fn pick_key(columns: &[Column], rows: &[(String, i64, i64, String)]) -> (Vec<usi
     if let Some(pk) = resolve("PRIMARY") {
         return (pk, true);
     }
-    (order.iter().find_map(|name| resolve(name)).unwrap_or_default(), false)
+    // Like Debezium's DDL parser, a unique index with a nullable column is
+    // never used as the key ("Skip to set unique index columns ... which
+    // including optional columns").
+    let usable = |name: &&str| resolve(name).filter(|cols| cols.iter().all(|c| !columns[*c].nullable));
+    (order.iter().find_map(usable).unwrap_or_default(), false)
 }
 
 /// MariaDB's JSON is LONGTEXT with a `json_valid(col)` CHECK constraint; a

@@ -38,8 +38,8 @@ pub enum SinkError {
         #[source]
         source: KafkaError,
     },
-    #[error("delivery to Kafka failed: {0}; the stored position was not advanced past the failed record, so a restart resends it")]
-    Delivery(String),
+    #[error("delivery to Kafka at {bootstrap} (bootstrap.servers) failed: {message}; the stored position was not advanced past the failed record, so a restart resends it")]
+    Delivery { bootstrap: String, message: String },
     #[error(transparent)]
     Topic(#[from] TopicError),
     #[error("records were still unacknowledged by Kafka after {0:?} at shutdown; their position was not stored, a restart resends them")]
@@ -187,9 +187,36 @@ impl KafkaSink {
             if let Some(v) = &r.value {
                 rec = rec.payload(v.as_slice());
             }
-            let mut headers = self.headers.clone();
-            for (k, v) in &r.headers {
-                headers = headers.insert(Header { key: k, value: Some(v) });
+            // Record headers (`__debezium.newkey`/`oldkey`) come before the
+            // context headers, as Debezium adds them; headers added by
+            // transforms after them. Heartbeats and transaction metadata
+            // have no context headers.
+            let context = r.delivery.as_ref().is_none_or(|d| d.context_headers);
+            let trailing = r.delivery.as_ref().map_or(&[][..], |d| d.trailing_headers.as_slice());
+            let headers = if r.headers.is_empty() && trailing.is_empty() && context {
+                self.headers.clone()
+            } else {
+                let mut headers = OwnedHeaders::new();
+                for (k, v) in &r.headers {
+                    headers = headers.insert(Header { key: k, value: Some(v) });
+                }
+                if context {
+                    for (k, v) in &self.cfg.context_headers {
+                        headers = headers.insert(Header { key: k, value: Some(v) });
+                    }
+                }
+                for (k, v) in trailing {
+                    headers = headers.insert(Header { key: k, value: v.as_deref() });
+                }
+                headers
+            };
+            if let Some(d) = &r.delivery {
+                if let Some(p) = d.partition {
+                    rec = rec.partition(p);
+                }
+                if let Some(ts) = d.timestamp_ms {
+                    rec = rec.timestamp(ts);
+                }
             }
             if rdkafka::message::Headers::count(&headers) > 0 {
                 rec = rec.headers(headers);
@@ -230,7 +257,7 @@ impl KafkaSink {
                 _ = tokio::time::sleep(interval) => {}
             }
             if let Some(f) = self.tracker.failure() {
-                return Err(SinkError::Delivery(f));
+                return Err(SinkError::Delivery { bootstrap: self.cfg.bootstrap.clone(), message: f });
             }
             telemetry::acknowledged(self.tracker.take_acked_count());
             if let Some(p) = self.tracker.take_ready() {
@@ -248,7 +275,7 @@ impl KafkaSink {
         let deadline = Instant::now() + self.cfg.drain_timeout;
         while self.tracker.in_flight() > 0 {
             if let Some(f) = self.tracker.failure() {
-                return Err(SinkError::Delivery(f));
+                return Err(SinkError::Delivery { bootstrap: self.cfg.bootstrap.clone(), message: f });
             }
             if Instant::now() >= deadline {
                 if let Some(p) = self.tracker.take_ready().or(latest.take()) {

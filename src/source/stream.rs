@@ -40,11 +40,22 @@ pub enum RunError<E: std::error::Error + 'static> {
 struct Backoff {
     next: Duration,
     max: Duration,
+    /// Consecutive failures, for `errors.max.retries`.
+    failures: u32,
 }
 
 impl Backoff {
     fn new() -> Self {
-        Backoff { next: Duration::from_millis(250), max: Duration::from_secs(30) }
+        Backoff { next: Duration::from_millis(250), max: Duration::from_secs(30), failures: 0 }
+    }
+    /// Counts a failure: the wait before the next attempt, or the error
+    /// that ends the retries.
+    fn fail(&mut self, cfg: &SourceConfig, last: &dyn std::fmt::Display) -> Result<Duration, SourceError> {
+        self.failures += 1;
+        if !cfg.may_retry(self.failures) {
+            return Err(SourceError::GaveUp { endpoint: cfg.endpoint(), retries: self.failures - 1, last: last.to_string() });
+        }
+        Ok(self.take())
     }
     fn take(&mut self) -> Duration {
         let d = self.next;
@@ -79,7 +90,7 @@ pub async fn run<C: EventConsumer + Send>(
             Ok(s) => s,
             Err(e) if e.is_transient() => {
                 telemetry::reconnect();
-                let wait = backoff.take();
+                let wait = backoff.fail(cfg, &e)?;
                 warn!(endpoint = %cfg.endpoint(), start = %start, error = %e, retry_in_ms = wait.as_millis() as u64, "binlog connection failed; retrying");
                 tokio::select! {
                     _ = shutdown.changed() => return Ok(()),
@@ -135,8 +146,9 @@ pub async fn run<C: EventConsumer + Send>(
         };
         telemetry::connected(false);
         telemetry::reconnect();
-        let wait = backoff.take();
-        warn!(endpoint = %cfg.endpoint(), reason = failure.unwrap_or_default(), retry_in_ms = wait.as_millis() as u64, "binlog connection lost; reconnecting");
+        let reason = failure.unwrap_or_default();
+        let wait = backoff.fail(cfg, &reason)?;
+        warn!(endpoint = %cfg.endpoint(), reason, retry_in_ms = wait.as_millis() as u64, "binlog connection lost; reconnecting");
         tokio::select! {
             _ = shutdown.changed() => return Ok(()),
             _ = tokio::time::sleep(wait) => {}

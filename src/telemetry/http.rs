@@ -27,10 +27,17 @@ pub fn install() -> Result<PrometheusHandle, MetricsError> {
     PrometheusBuilder::new().install_recorder().map_err(|e| MetricsError::Recorder(e.to_string()))
 }
 
-/// Binds `addr` and serves until `shutdown` turns true.
-pub async fn serve(addr: SocketAddr, handle: PrometheusHandle, mut shutdown: watch::Receiver<bool>) -> Result<(), MetricsError> {
-    let listener = TcpListener::bind(addr).await.map_err(|source| MetricsError::Bind { addr, source })?;
-    info!(address = %addr, "serving /metrics and /health");
+/// Binds `addr`: a port that is taken is a definite error at start, not a
+/// warning once the connector runs.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, MetricsError> {
+    TcpListener::bind(addr).await.map_err(|source| MetricsError::Bind { addr, source })
+}
+
+/// Serves until `shutdown` turns true.
+pub async fn serve(listener: TcpListener, handle: PrometheusHandle, mut shutdown: watch::Receiver<bool>) -> Result<(), MetricsError> {
+    if let Ok(addr) = listener.local_addr() {
+        info!(address = %addr, "serving /metrics and /health");
+    }
     loop {
         let (mut sock, _) = tokio::select! {
             _ = shutdown.changed() => return Ok(()),

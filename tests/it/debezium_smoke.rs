@@ -4,18 +4,13 @@
 //! byte for byte, except clock- and binlog-position-dependent values.
 //! `BINLOG_CDC_IT_BLESS=1` rewrites that file from the run instead.
 
-// Until support/mod.rs declares `pub mod debezium;`.
-#[allow(dead_code)] // not every test uses every helper
-#[path = "support/debezium.rs"]
-mod debezium;
-
 use std::time::Duration;
 
 use regex::Regex;
 
+use crate::support::debezium::{Debezium, DebeziumConfig};
 use crate::support::kafka::{self, shared_kafka, unique_prefix, Record};
 use crate::support::mariadb::shared_mariadb;
-use debezium::{Debezium, DebeziumConfig};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/golden/debezium_mariadb_crud.txt");
 const DDL: &str = "CREATE TABLE customers (id INT NOT NULL PRIMARY KEY, name VARCHAR(255))";

@@ -183,6 +183,11 @@ impl Debezium {
         serde_json::from_str(&body).ok()
     }
 
+    /// The Kafka Connect JVM's process id (for CPU and memory figures).
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.pid()
+    }
+
     pub fn config(&self) -> &DebeziumConfig {
         &self.cfg
     }

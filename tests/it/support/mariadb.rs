@@ -129,6 +129,10 @@ impl MariaDb {
     pub fn url(&self, db: &str) -> String {
         format!("{}/{db}", self.root_url())
     }
+    /// The server's process id (`None` if external).
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().and_then(Daemon::pid)
+    }
     /// Scratch directory holding `data/`, `error.log` (`None` if external).
     pub fn data_dir(&self) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| d.path().to_path_buf())
@@ -194,6 +198,7 @@ fn try_start(opts: &MariaDbOptions, template: &Path) -> Result<MariaDb, String> 
         .arg(format!("--datadir={}", data.display()))
         .arg(format!("--socket={}", d.join("mysqld.sock").display()))
         .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
+        .arg(format!("--tmpdir={}", d.display()))
         .arg(format!("--log-error={}", d.join("error.log").display()))
         .arg(format!("--init-file={}", init.display()))
         .arg(format!("--port={port}"))
@@ -284,10 +289,15 @@ fn template_datadir() -> &'static Path {
             move || drop(fs::remove_dir_all(dir))
         });
         let data = dir.join("data");
+        // A private tmpdir: temporary tables named after the pid in a shared
+        // /tmp have been seen to vanish under concurrent test processes.
+        let tmp = dir.join("tmp");
+        fs::create_dir_all(&tmp).unwrap_or_else(|e| panic!("create {}: {e}", tmp.display()));
         let mut cmd = Command::new("mariadb-install-db");
         cmd.arg("--no-defaults")
             .arg("--auth-root-authentication-method=normal")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(["--user=root", "--skip-test-db", "--skip-name-resolve"])
             .arg("--innodb-log-file-size=16M");
         let log = dir.join("install-db.log");

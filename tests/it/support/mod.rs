@@ -3,9 +3,12 @@
 //! waiting.
 #![allow(dead_code)] // not every test uses every helper
 
+pub mod binlog_gen;
 pub mod cdc;
 pub mod debezium;
 pub mod kafka;
 pub mod mariadb;
+pub mod oracle;
+pub mod primary;
 pub mod process;
 pub mod wait;

@@ -79,6 +79,10 @@ impl Kafka {
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
     }
+    /// The broker's process id (`None` if external).
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().and_then(Daemon::pid)
+    }
     /// Scratch directory holding `server.properties`, `kafka.log`, `data/`.
     pub fn dir(&self) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| d.path().to_path_buf())

@@ -1,0 +1,134 @@
+//! `make bench`, snapshot case: a table of BENCH_SNAPSHOT_ROWS [1,000,000]
+//! rows of ~200 bytes exists before the connector starts; measured from
+//! process start until Kafka holds every `r` record (acknowledged), with the
+//! connector's CPU time and peak RSS; then Debezium (Kafka Connect
+//! standalone, snapshot.mode=initial, same table, same Kafka) the same way,
+//! its rate also given from its first record (JVM start excluded).
+//! BENCH_PEERS=none skips Debezium; BENCH_SNAPSHOT_THREADS sets
+//! snapshot.max.threads for binlog-cdc.
+
+use std::time::{Duration, Instant};
+
+use crate::stats::{sample, TopicCounter};
+use crate::support::cdc::{Cdc, CdcConfig};
+use crate::support::debezium::{Debezium, DebeziumConfig};
+use crate::support::kafka::{shared_kafka, unique_prefix};
+use crate::support::mariadb::{MariaDb, MariaDbOptions};
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+struct Run {
+    seconds: f64,
+    /// From the first record to the last (excludes process start-up).
+    streaming_seconds: f64,
+    cpu_s: f64,
+    hwm_kib: u64,
+}
+
+/// Polls until `topic` holds `n` records; samples `pid` meanwhile.
+async fn watch(bootstrap: &str, topic: &str, n: i64, pid: impl Fn() -> Option<u32>, deadline: Duration) -> Result<Run, String> {
+    let started = Instant::now();
+    let mut counter = TopicCounter::new(bootstrap);
+    let (mut first, mut cpu_s, mut hwm_kib) = (None, 0.0, 0);
+    loop {
+        if let Some(s) = pid().and_then(sample) {
+            cpu_s = s.cpu_s;
+            hwm_kib = hwm_kib.max(s.hwm_kib);
+        }
+        let count = tokio::task::block_in_place(|| counter.count(topic));
+        if count > 0 && first.is_none() {
+            first = Some(started.elapsed());
+        }
+        if count >= n {
+            let seconds = started.elapsed().as_secs_f64();
+            let streaming_seconds = seconds - first.unwrap_or_default().as_secs_f64();
+            return Ok(Run { seconds, streaming_seconds, cpu_s, hwm_kib });
+        }
+        if started.elapsed() > deadline {
+            return Err(format!("{count} of {n} records after {deadline:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_snapshot() {
+    let n = env_num("BENCH_SNAPSHOT_ROWS", 1_000_000);
+    let threads = env_num("BENCH_SNAPSHOT_THREADS", 4);
+    let peers = std::env::var("BENCH_PEERS").unwrap_or_else(|_| "debezium".into());
+    let db = MariaDb::start(MariaDbOptions {
+        extra_args: vec!["--innodb-buffer-pool-size=512M".into()],
+        ..MariaDbOptions::default()
+    });
+    let bootstrap = shared_kafka().bootstrap().to_string();
+    let database = db.fresh_database("bench_snap").await;
+    let fill = Instant::now();
+    db.exec(&format!(
+        "USE `{database}`; CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), \
+         amount DECIMAL(12,2), status VARCHAR(16), note VARCHAR(120), created DATETIME(3)); \
+         SET SESSION sql_log_bin = 0; \
+         INSERT INTO orders SELECT seq, CONCAT('customer-', LPAD(seq % 50000, 6, '0')), (seq % 1000000) / 100, 'NEW', \
+         'a note of about eighty characters to make the row roughly two hundred bytes long', \
+         TIMESTAMP('2024-01-01') + INTERVAL seq SECOND FROM seq_1_to_{n}"
+    ))
+    .await;
+    eprintln!("[bench snapshot] {n} rows written in {:?}", fill.elapsed());
+    let table_mb: Vec<(u64,)> = db
+        .query(&format!("SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA='{database}' AND TABLE_NAME='orders'"))
+        .await;
+
+    let prefix = unique_prefix("bench_snap");
+    let cfg = CdcConfig::mariadb(&db, &bootstrap, &prefix, &database)
+        .set("snapshot.mode", "initial")
+        .set("snapshot.max.threads", &threads.to_string())
+        .set("offset.flush.interval.ms", "1000");
+    let cdc = Cdc::start_with_env(&cfg, &[("BINLOG_CDC_LOG", "info")]);
+    let ours = watch(&bootstrap, &format!("{prefix}.{database}.orders"), n as i64, || cdc.pid(), Duration::from_secs(1200)).await;
+    if ours.is_err() {
+        eprintln!("{}", cdc.log_tail(30));
+    }
+    cdc.terminate(Duration::from_secs(60)).await;
+
+    let mut dbz_run = None;
+    if peers.contains("debezium") {
+        let dprefix = unique_prefix("bench_snap_dbz");
+        let dcfg = DebeziumConfig::mariadb(&db, &bootstrap, &dprefix, &database)
+            .set("snapshot.mode", "initial")
+            .set("include.schema.changes", "false");
+        let dbz = Debezium::start(dcfg).await;
+        let r = watch(&bootstrap, &format!("{dprefix}.{database}.orders"), n as i64, || dbz.pid(), Duration::from_secs(3600)).await;
+        if r.is_err() {
+            eprintln!("{}", dbz.log_tail(30));
+        }
+        dbz.stop_gracefully(Duration::from_secs(30)).await;
+        dbz_run = Some(r);
+    }
+
+    println!();
+    println!(
+        "snapshot of {n} rows (~200 B each, InnoDB data {:.0} MB) → Kafka (1 partition, JSON with schemas)",
+        table_mb.first().map_or(0.0, |r| r.0 as f64 / 1e6)
+    );
+    println!();
+    println!("| implementation | seconds (process start → last record acked) | rows/s | rows/s from first record | CPU s | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|");
+    let line = |name: &str, r: &Result<Run, String>| match r {
+        Ok(r) => println!(
+            "| {name} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} |",
+            r.seconds,
+            n as f64 / r.seconds,
+            n as f64 / r.streaming_seconds.max(0.001),
+            r.cpu_s,
+            r.hwm_kib as f64 / 1024.0
+        ),
+        Err(e) => println!("| {name} | failed: {e} | | | | |"),
+    };
+    line(&format!("binlog-cdc (snapshot.max.threads={threads})"), &ours);
+    if let Some(r) = &dbz_run {
+        line("Debezium 3.x MariaDB connector (Connect standalone, -Xmx512m)", r);
+    }
+    assert!(ours.is_ok(), "binlog-cdc snapshot did not complete");
+}
