@@ -79,7 +79,10 @@ bench-quick: jars
 # examples, which fail under musl.
 STATIC_TARGET := x86_64-unknown-linux-musl
 STATIC_BIN    := $(or $(CARGO_TARGET_DIR),target)/$(STATIC_TARGET)/release/binlog-cdc
-STATIC_ENV    := CC_x86_64_unknown_linux_musl=musl-gcc \
+# Debug info stays in the development release profile (profiling); the
+# shipped binary drops it (110 MB → about 19 MB).
+STATIC_ENV    := CARGO_PROFILE_RELEASE_DEBUG=0 CARGO_PROFILE_RELEASE_STRIP=symbols \
+                 CC_x86_64_unknown_linux_musl=musl-gcc \
                  CXX_x86_64_unknown_linux_musl=g++ \
                  AR_x86_64_unknown_linux_musl=ar
 

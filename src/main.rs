@@ -24,7 +24,20 @@ fn init_tracing() {
     }
 }
 
+/// glibc gives each thread that allocates its own malloc arena; records are
+/// built on the runtime's threads and freed on others (Kafka's), and the
+/// arenas keep what they freed: RSS grew with every record delivered (a
+/// 1M-row snapshot peaked at 1.8 GiB). Two arenas keep it flat.
+fn bound_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called first thing, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn main() -> ExitCode {
+    bound_malloc_arenas();
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

@@ -174,8 +174,9 @@ pub fn snapshot(cfg: &Config) -> crate::snapshot::SnapshotSettings {
         threads: cfg.snapshot.max_threads.unwrap_or(config::DEFAULT_SNAPSHOT_MAX_THREADS) as usize,
         mariadb: cfg.flavor == config::Flavor::Mariadb,
         page_rows: cfg.pipeline.max_batch_size.clamp(1, 4096),
-        page_bytes: (queue_bytes(cfg) / 16).clamp(64 * 1024, 4 * 1024 * 1024),
+        page_bytes: (queue_bytes(cfg) / 64).clamp(64 * 1024, 1024 * 1024),
         schema_changes: cfg.records.include_schema_changes,
+        transforms: transforms(cfg),
     }
 }
 

@@ -188,6 +188,10 @@ pub struct Decoder {
     skip: Option<Skip>,
     tables: HashMap<u64, Mapped>,
     by_name: HashMap<(String, String), Arc<Captured>>,
+    /// Body of the TABLE_MAP event that mapped each captured table id: the
+    /// same bytes again (every transaction repeats it) map to the same
+    /// table, without name filters, allocations or catalog lookups.
+    table_map_raw: HashMap<u64, Vec<u8>>,
 
     batch: Vec<Record>,
     batch_bytes: usize,
@@ -232,6 +236,7 @@ impl Decoder {
             payload: None,
             skip,
             tables: HashMap::new(),
+            table_map_raw: HashMap::new(),
             by_name: HashMap::new(),
             batch: Vec::new(),
             batch_bytes: 0,
@@ -276,7 +281,7 @@ impl Decoder {
     fn begin_tx(&mut self, start_pos: u64) {
         self.in_tx = true;
         self.events_in_tx = 0;
-        self.base.file = self.file.clone();
+        self.base.file.clone_from(&self.file);
         self.base.pos = start_pos;
         self.base.gtids = self.gtids.clone();
     }
@@ -306,7 +311,7 @@ impl Decoder {
         self.events_in_tx = 0;
         self.thread = None;
         self.skip = None;
-        self.base.file = self.file.clone();
+        self.base.file.clone_from(&self.file);
         self.base.pos = next_pos;
         self.base.gtids = self.gtids.clone();
         telemetry::transaction_committed();
@@ -444,8 +449,8 @@ impl Decoder {
         if self.transforms.skips(op) {
             return Ok(());
         }
-        let bitmap = |b: Option<&bitvec::slice::BitSlice<u8>>| -> Vec<u8> {
-            let mut v = vec![0u8; captured.plans.len().div_ceil(8)];
+        // Columns-present bitmaps, on the stack unless the table is wide.
+        let bitmap = |b: Option<&bitvec::slice::BitSlice<u8>>, v: &mut [u8]| {
             if let Some(b) = b {
                 for i in 0..captured.plans.len().min(b.len()) {
                     if b.get(i).is_some_and(|x| *x) {
@@ -453,15 +458,24 @@ impl Decoder {
                     }
                 }
             }
-            v
         };
-        let before_bits = bitmap(rows.columns_before_image());
-        let after_bits = bitmap(rows.columns_after_image());
+        let width = captured.plans.len().div_ceil(8);
+        let mut on_stack = [0u8; 128];
+        let mut on_heap = Vec::new();
+        let bits: &mut [u8] = if 2 * width <= on_stack.len() {
+            &mut on_stack[..2 * width]
+        } else {
+            on_heap.resize(2 * width, 0);
+            &mut on_heap
+        };
+        let (before_bits, after_bits) = bits.split_at_mut(width);
+        bitmap(rows.columns_before_image(), before_bits);
+        bitmap(rows.columns_after_image(), after_bits);
+        let (before_bits, after_bits): (&[u8], &[u8]) = (before_bits, after_bits);
         let partial_event = matches!(rows, RowsEventData::PartialUpdateRowsEvent(_));
         let codec = captured.codec.clone();
-        let table_name = codec.schema.table.clone();
-        let db_name = codec.schema.db.clone();
-        let gtid = self.gtid_text.clone();
+        let (table_name, db_name) = (codec.schema.table.as_str(), codec.schema.db.as_str());
+        let gtid = self.gtid_text.as_deref();
         let now_ns = Self::now_ns();
         let mut reader = Reader::new(rows.rows_data());
         let mut before: Vec<Cell<'_>> = Vec::with_capacity(captured.plans.len());
@@ -549,10 +563,10 @@ impl Decoder {
                 source: SourceInfo {
                     ts_us: self.tx_ts_us.unwrap_or(i64::from(header_ts) * 1_000_000),
                     snapshot: "false",
-                    db: &db_name,
-                    table: Some(&table_name),
+                    db: db_name,
+                    table: Some(table_name),
                     server_id,
-                    gtid: gtid.as_deref(),
+                    gtid,
                     file: &self.file,
                     pos,
                     row: index as u32,
@@ -830,7 +844,7 @@ impl crate::source::stream::EventConsumer for Decoder {
                 self.events_in_tx += 1;
             } else if next_pos > 0 && self.skip.is_none() {
                 self.base.pos = next_pos;
-                self.base.file = self.file.clone();
+                self.base.file.clone_from(&self.file);
             }
             return self.maybe_flush().await;
         }
@@ -871,7 +885,22 @@ impl crate::source::stream::EventConsumer for Decoder {
                 self.commit_tx(next_pos);
                 return self.maybe_flush().await;
             }
-            EventData::TableMapEvent(tme) => self.on_table_map(tme, pos).await?,
+            EventData::TableMapEvent(tme) => {
+                let id = tme.table_id();
+                let raw = event.data();
+                let captured = |tables: &HashMap<u64, Mapped>| matches!(tables.get(&id), Some(Mapped::Captured(_)));
+                let repeat = captured(&self.tables) && self.table_map_raw.get(&id).is_some_and(|r| r.as_slice() == raw);
+                if !repeat {
+                    self.on_table_map(tme, pos).await?;
+                    if captured(&self.tables) {
+                        let slot = self.table_map_raw.entry(id).or_default();
+                        slot.clear();
+                        slot.extend_from_slice(raw);
+                    } else {
+                        self.table_map_raw.remove(&id);
+                    }
+                }
+            }
             EventData::RowsEvent(rows) => {
                 self.on_rows(rows, ts, server_id, pos).await?;
             }
@@ -881,7 +910,7 @@ impl crate::source::stream::EventConsumer for Decoder {
             self.events_in_tx += 1;
         } else if next_pos > 0 && self.skip.is_none() {
             self.base.pos = next_pos;
-            self.base.file = self.file.clone();
+            self.base.file.clone_from(&self.file);
         }
         self.maybe_flush().await
     }
@@ -901,7 +930,7 @@ impl Decoder {
         self.file = name.to_string();
         // With a skip pending, the base is the interrupted transaction's start.
         if !self.in_tx && self.skip.is_none() {
-            self.base.file = self.file.clone();
+            self.base.file.clone_from(&self.file);
             self.base.pos = position;
         }
         debug!(file = %self.file, pos = position, "binlog rotate");

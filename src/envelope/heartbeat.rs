@@ -54,7 +54,11 @@ impl HeartbeatTopic {
             key: Some(key),
             value: Some(value),
             headers: Vec::new(),
-            delivery: Some(Box::new(Delivery { partition: Some(0), context_headers: false, ..Delivery::default() })),
+            delivery: Some(Box::new(Delivery {
+                partition: Some(0),
+                context_headers: false,
+                ..Delivery::default()
+            })),
         }
     }
 }
@@ -65,14 +69,26 @@ mod tests {
 
     #[test]
     fn heartbeat_bytes() {
-        let h = HeartbeatTopic { topic: Arc::from("__debezium-heartbeat.p"), server_name: "p".into(), key_schemas: false, value_schemas: false };
+        let h = HeartbeatTopic {
+            topic: Arc::from("__debezium-heartbeat.p"),
+            server_name: "p".into(),
+            key_schemas: false,
+            value_schemas: false,
+        };
         let r = h.record(1_717_171_717_000);
         assert_eq!(r.key.as_deref(), Some(&b"{\"serverName\":\"p\"}"[..]));
         assert_eq!(r.value.as_deref(), Some(&b"{\"ts_ms\":1717171717000}"[..]));
         assert_eq!(r.delivery.as_ref().and_then(|d| d.partition), Some(0));
-        let h = HeartbeatTopic { key_schemas: true, value_schemas: true, ..h };
+        let h = HeartbeatTopic {
+            key_schemas: true,
+            value_schemas: true,
+            ..h
+        };
         let v: serde_json::Value = serde_json::from_slice(&h.record(5).value.unwrap()).unwrap();
-        assert_eq!(v["schema"]["name"], "io.debezium.connector.common.Heartbeat");
+        assert_eq!(
+            v["schema"]["name"],
+            "io.debezium.connector.common.Heartbeat"
+        );
         assert_eq!(v["payload"]["ts_ms"], 5);
     }
 }

@@ -150,6 +150,10 @@ pub struct TableCodec {
     value_prefix: Vec<u8>,
     suffix_value: &'static [u8],
     suffix_key: &'static [u8],
+    /// Capacity for the next value: a little over the largest seen, so
+    /// that a value is written without growing (a reallocation copies the
+    /// whole schema again and leaves up to half the buffer unused).
+    value_hint: std::sync::atomic::AtomicUsize,
 }
 
 /// Builds codecs and encodes events.
@@ -237,6 +241,7 @@ impl Encoder {
             value_columns,
             suffix_key: suffix(self.cfg.key_schemas && !schema.key.is_empty()),
             suffix_value: suffix(self.cfg.value_schemas),
+            value_hint: std::sync::atomic::AtomicUsize::new(value_prefix.len() + 512),
             key_prefix,
             value_prefix,
             schema,
@@ -286,7 +291,8 @@ impl Encoder {
         after: Option<&[Cell<'_>]>,
         tx: Option<&transaction::Block<'_>>,
     ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(codec.value_prefix.len() + 512);
+        let hint = codec.value_hint.load(std::sync::atomic::Ordering::Relaxed);
+        let mut out = Vec::with_capacity(hint);
         out.extend_from_slice(&codec.value_prefix);
         out.extend_from_slice(b"{\"before\":");
         match before {
@@ -313,6 +319,10 @@ impl Encoder {
         json::int(&mut out, ns);
         out.push(b'}');
         out.extend_from_slice(codec.suffix_value);
+        // Not for outliers (a row with a large text): those grow as needed.
+        if out.len() > hint && out.len() <= codec.value_prefix.len() + 16 * 1024 {
+            codec.value_hint.store(out.len() + 64, std::sync::atomic::Ordering::Relaxed);
+        }
         out
     }
 

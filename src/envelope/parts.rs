@@ -35,6 +35,9 @@ impl Part<'_> {
     }
 }
 
+/// Headers of a record of a row change (`__debezium.newkey` / `oldkey`).
+pub type KeyHeaders = Vec<(&'static str, Vec<u8>)>;
+
 /// The records of one row change, in order (at most three).
 pub type Parts<'a> = std::iter::Flatten<std::array::IntoIter<Option<Part<'a>>, 3>>;
 
@@ -42,19 +45,42 @@ impl Encoder {
     /// Which records [`Encoder::encode`] makes of `ev`, in order.
     pub fn parts<'a>(&self, codec: &TableCodec, ev: &ChangeEvent<'a>) -> Parts<'a> {
         let tombstones = self.cfg.tombstones_on_delete;
-        let part = |op, before, after| Part { op, before, after, tombstone: false, key_header: None };
+        let part = |op, before, after| Part {
+            op,
+            before,
+            after,
+            tombstone: false,
+            key_header: None,
+        };
         let items: [Option<Part<'a>>; 3] = match (ev.op, ev.before, ev.after) {
             (Op::Update, Some(before), Some(after)) if self.key_changed(codec, before, after) => {
                 let newkey = (!codec.schema.key.is_empty()).then_some(("__debezium.newkey", after));
-                let oldkey = (!codec.schema.key.is_empty()).then_some(("__debezium.oldkey", before));
-                let del = Part { key_header: newkey, ..part(Op::Delete, Some(before), None) };
-                let tomb = Part { tombstone: true, ..del };
-                let create = Part { key_header: oldkey, ..part(Op::Create, None, Some(after)) };
+                let oldkey =
+                    (!codec.schema.key.is_empty()).then_some(("__debezium.oldkey", before));
+                let del = Part {
+                    key_header: newkey,
+                    ..part(Op::Delete, Some(before), None)
+                };
+                let tomb = Part {
+                    tombstone: true,
+                    ..del
+                };
+                let create = Part {
+                    key_header: oldkey,
+                    ..part(Op::Create, None, Some(after))
+                };
                 [Some(del), tombstones.then_some(tomb), Some(create)]
             }
             (Op::Delete, before, after) => {
                 let del = part(Op::Delete, before, after);
-                [Some(del), tombstones.then_some(Part { tombstone: true, ..del }), None]
+                [
+                    Some(del),
+                    tombstones.then_some(Part {
+                        tombstone: true,
+                        ..del
+                    }),
+                    None,
+                ]
             }
             (op, before, after) => [Some(part(op, before, after)), None, None],
         };
@@ -63,15 +89,28 @@ impl Encoder {
 
     /// Writes one record of a row change; `tx` fills the value's
     /// `transaction` block.
-    pub fn encode_part(&self, codec: &TableCodec, ev: &ChangeEvent<'_>, part: &Part<'_>, tx: Option<&Block<'_>>) -> Record {
+    pub fn encode_part(
+        &self,
+        codec: &TableCodec,
+        ev: &ChangeEvent<'_>,
+        part: &Part<'_>,
+        tx: Option<&Block<'_>>,
+    ) -> Record {
         let (key, headers) = self.part_key(codec, part);
-        let value = (!part.tombstone).then(|| self.value(codec, ev, part.op, part.before, part.after, tx));
-        Record { topic: codec.topic.clone(), key, value, headers, delivery: None }
+        let value =
+            (!part.tombstone).then(|| self.value(codec, ev, part.op, part.before, part.after, tx));
+        Record {
+            topic: codec.topic.clone(),
+            key,
+            value,
+            headers,
+            delivery: None,
+        }
     }
 
     /// The key bytes of one record of a row change, and its key header
     /// (`__debezium.newkey` / `oldkey`) if it has one.
-    pub fn part_key(&self, codec: &TableCodec, part: &Part<'_>) -> (Option<Vec<u8>>, Vec<(&'static str, Vec<u8>)>) {
+    pub fn part_key(&self, codec: &TableCodec, part: &Part<'_>) -> (Option<Vec<u8>>, KeyHeaders) {
         let key = match part.op {
             Op::Truncate => None,
             _ => self.key_payload(codec, part.after.or(part.before).unwrap_or(&[])),
@@ -142,13 +181,18 @@ impl TableCodec {
         tail.extend_from_slice(b",\"field\":");
         super::json::string(&mut tail, name);
         tail.push(b'}');
-        schema.strip_suffix(tail.as_slice()).unwrap_or(&schema[..schema.len().saturating_sub(1)])
+        schema
+            .strip_suffix(tail.as_slice())
+            .unwrap_or(&schema[..schema.len().saturating_sub(1)])
     }
 
     /// The member schemas of the `<topic>.Value` struct, comma-separated.
     pub fn value_fields_schema(&self) -> &[u8] {
         let s = &self.value_struct;
-        let end = s.windows(STRUCT_TAIL.len()).rposition(|w| w == STRUCT_TAIL).unwrap_or(s.len());
+        let end = s
+            .windows(STRUCT_TAIL.len())
+            .rposition(|w| w == STRUCT_TAIL)
+            .unwrap_or(s.len());
         &s[STRUCT_HEAD.len().min(end)..end]
     }
 

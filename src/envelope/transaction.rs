@@ -32,7 +32,8 @@ pub fn write_block(out: &mut Vec<u8>, block: Option<&Block<'_>>) {
     out.push(b'}');
 }
 
-const KEY_SCHEMA: &[u8] = b"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],\
+const KEY_SCHEMA: &[u8] =
+    b"{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],\
 \"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
 
 const VALUE_SCHEMA: &[u8] = b"{\"type\":\"struct\",\"fields\":[\
@@ -79,11 +80,20 @@ impl TransactionTopic {
             value: Some(value),
             headers: Vec::new(),
             // Debezium builds these records without the context headers.
-            delivery: Some(Box::new(Delivery { context_headers: false, ..Delivery::default() })),
+            delivery: Some(Box::new(Delivery {
+                context_headers: false,
+                ..Delivery::default()
+            })),
         }
     }
 
-    fn value(&self, status: &str, id: &str, counts: Option<(u64, &[(String, u64)])>, ts_ms: i64) -> Vec<u8> {
+    fn value(
+        &self,
+        status: &str,
+        id: &str,
+        counts: Option<(u64, &[(String, u64)])>,
+        ts_ms: i64,
+    ) -> Vec<u8> {
         let mut out = Vec::with_capacity(VALUE_SCHEMA.len() + 128);
         if self.value_schemas {
             out.extend_from_slice(b"{\"schema\":");
@@ -139,31 +149,60 @@ mod tests {
 
     #[test]
     fn begin_and_end_payloads() {
-        let t = TransactionTopic { topic: Arc::from("p.transaction"), key_schemas: false, value_schemas: false };
+        let t = TransactionTopic {
+            topic: Arc::from("p.transaction"),
+            key_schemas: false,
+            value_schemas: false,
+        };
         let b = t.begin("0-1-5", 1_717_171_717_000);
         assert_eq!(b.key.as_deref(), Some(&b"{\"id\":\"0-1-5\"}"[..]));
         assert_eq!(
             String::from_utf8(b.value.unwrap()).unwrap(),
             r#"{"status":"BEGIN","id":"0-1-5","event_count":null,"data_collections":null,"ts_ms":1717171717000}"#
         );
-        let e = t.end("0-1-5", 2, &[("inventory.customers".into(), 2)], 1_717_171_717_000);
+        let e = t.end(
+            "0-1-5",
+            2,
+            &[("inventory.customers".into(), 2)],
+            1_717_171_717_000,
+        );
         assert_eq!(
             String::from_utf8(e.value.unwrap()).unwrap(),
             r#"{"status":"END","id":"0-1-5","event_count":2,"data_collections":[{"data_collection":"inventory.customers","event_count":2}],"ts_ms":1717171717000}"#
         );
         let mut block = Vec::new();
-        write_block(&mut block, Some(&Block { id: "0-1-5", total_order: 3, data_collection_order: 1 }));
-        assert_eq!(block, br#"{"id":"0-1-5","total_order":3,"data_collection_order":1}"#);
+        write_block(
+            &mut block,
+            Some(&Block {
+                id: "0-1-5",
+                total_order: 3,
+                data_collection_order: 1,
+            }),
+        );
+        assert_eq!(
+            block,
+            br#"{"id":"0-1-5","total_order":3,"data_collection_order":1}"#
+        );
     }
 
     #[test]
     fn with_schemas_the_key_names_its_schema() {
-        let t = TransactionTopic { topic: Arc::from("p.transaction"), key_schemas: true, value_schemas: true };
+        let t = TransactionTopic {
+            topic: Arc::from("p.transaction"),
+            key_schemas: true,
+            value_schemas: true,
+        };
         let b = t.begin("x", 0);
         let key: serde_json::Value = serde_json::from_slice(&b.key.unwrap()).unwrap();
-        assert_eq!(key["schema"]["name"], "io.debezium.connector.common.TransactionMetadataKey");
+        assert_eq!(
+            key["schema"]["name"],
+            "io.debezium.connector.common.TransactionMetadataKey"
+        );
         let value: serde_json::Value = serde_json::from_slice(&b.value.unwrap()).unwrap();
-        assert_eq!(value["schema"]["fields"][3]["items"]["name"], "event.collection");
+        assert_eq!(
+            value["schema"]["fields"][3]["items"]["name"],
+            "event.collection"
+        );
         assert_eq!(value["payload"]["status"], "BEGIN");
     }
 }

@@ -100,7 +100,9 @@ pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String
         .set("linger.ms", "5")
         .set("batch.size", "1000000")
         .set("compression.type", "lz4")
-        .set("queue.buffering.max.kbytes", "65536")
+        // Records wait here until acknowledged: 16 MiB covers the in-flight
+        // window at full speed (more only adds memory).
+        .set("queue.buffering.max.kbytes", "16384")
         .set("message.max.bytes", "10000000");
     for (k, v) in extra {
         c.set(k, v);
@@ -152,9 +154,33 @@ impl KafkaSink {
             let admin = topics::admin(&client, &self.cfg.bootstrap)?;
             topics::create(&admin, topic, spec).await?;
             info!(topic = %topic, partitions = spec.partitions, "created topic");
+            self.await_leaders(topic).await;
         }
         self.known_topics.insert(topic.clone());
         Ok(())
+    }
+
+    /// A new topic has no partition leaders for a moment, and the producer
+    /// would hold its records until its next metadata refresh (up to a
+    /// second later): ask, through the producer's own client (which keeps
+    /// the answer), until every partition has a leader, for at most 10 s.
+    async fn await_leaders(&self, topic: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let md = tokio::task::block_in_place(|| self.producer.client().fetch_metadata(Some(topic), Duration::from_secs(2)));
+            let ready = md.ok().is_some_and(|md| {
+                md.topics().iter().any(|t| {
+                    t.name() == topic
+                        && t.error().is_none()
+                        && !t.partitions().is_empty()
+                        && t.partitions().iter().all(|p| p.error().is_none() && p.leader() >= 0)
+                })
+            });
+            if ready {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     fn produce(&self, rec: BaseRecord<'_, [u8], [u8], usize>) -> Result<(), SinkError> {
@@ -175,11 +201,22 @@ impl KafkaSink {
     }
 
     async fn send_batch(&mut self, batch: Batch) -> Result<(), SinkError> {
+        // Records of a batch mostly share their topic: look each up once.
+        let mut checked: Option<&Arc<str>> = None;
         for r in &batch.records {
+            if checked.is_some_and(|t| Arc::ptr_eq(t, &r.topic) || **t == *r.topic) {
+                continue;
+            }
             self.ensure_topic(&r.topic).await?;
+            checked = Some(&r.topic);
         }
         let seq = self.tracker.register(batch.records.len(), batch.position) as usize;
-        for r in &batch.records {
+        // One hand-over to blocking mode per batch, not per record.
+        tokio::task::block_in_place(|| self.produce_all(&batch.records, seq))
+    }
+
+    fn produce_all(&self, records: &[crate::envelope::Record], seq: usize) -> Result<(), SinkError> {
+        for r in records {
             let mut rec: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(&r.topic, seq);
             if let Some(k) = &r.key {
                 rec = rec.key(k.as_slice());
@@ -221,7 +258,7 @@ impl KafkaSink {
             if rdkafka::message::Headers::count(&headers) > 0 {
                 rec = rec.headers(headers);
             }
-            tokio::task::block_in_place(|| self.produce(rec))?;
+            self.produce(rec)?;
         }
         Ok(())
     }

@@ -108,6 +108,8 @@ pub struct SnapshotSettings {
     pub page_bytes: usize,
     /// `include.schema.changes`: schema change records before the rows.
     pub schema_changes: bool,
+    /// The SMT chain: snapshot rows go through it as streamed changes do.
+    pub transforms: crate::transform::Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -356,6 +358,7 @@ pub async fn run(
             encoder.clone(),
             origin_src.clone(),
             limits,
+            crate::transform::Transforms::for_snapshot(&settings.transforms),
         )));
     }
     drop(planner);

@@ -117,12 +117,13 @@ pub async fn run(
     encoder: Arc<Encoder>,
     origin: Origin,
     limits: PageLimits,
+    mut transforms: crate::transform::Transforms,
 ) -> Result<(), SnapshotError> {
     loop {
         let Ok(permit) = permits.clone().acquire_owned().await else { return Ok(()) };
         let next = planner.lock().await.next(&mut conn, permit).await?;
         let Some((table, range, ts_us, tx)) = next else { break };
-        match read_range(&mut conn, &table, &range, ts_us, &tx, &encoder, &origin, limits).await {
+        match read_range(&mut conn, &table, &range, ts_us, &tx, &encoder, &origin, limits, &mut transforms).await {
             Ok(()) => {}
             Err(SnapshotError::SinkClosed) => return Ok(()),
             Err(e) => {
@@ -147,6 +148,7 @@ async fn read_range(
     encoder: &Encoder,
     origin: &Origin,
     limits: PageLimits,
+    transforms: &mut crate::transform::Transforms,
 ) -> Result<(), SnapshotError> {
     let now_ns = || SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0);
     let mut cursor = range.start.clone();
@@ -187,7 +189,9 @@ async fn read_range(
                     now_ns: now,
                 };
                 let first = page.records.len();
-                encoder.encode(&table.codec, &event, &mut page.records);
+                transforms
+                    .row(encoder, &table.codec, &event, &mut page.records)
+                    .map_err(|e| SnapshotError::Reader(e.to_string()))?;
                 for r in &page.records[first..] {
                     page.bytes += r.size_bytes();
                 }

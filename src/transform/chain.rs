@@ -56,8 +56,8 @@ struct Stage {
 }
 
 enum Transform {
-    Outbox(Router),
-    Unwrap(Unwrap),
+    Outbox(Box<Router>),
+    Unwrap(Box<Unwrap>),
 }
 
 pub struct Chain {
@@ -73,8 +73,8 @@ impl Chain {
                 predicate: s.predicate,
                 topic_hits: HashMap::new(),
                 transform: match s.kind {
-                    Kind::Outbox(c) => Transform::Outbox(Router::new(*c)),
-                    Kind::Unwrap(c) => Transform::Unwrap(Unwrap::new(*c)),
+                    Kind::Outbox(c) => Transform::Outbox(Box::new(Router::new(*c))),
+                    Kind::Unwrap(c) => Transform::Unwrap(Box::new(Unwrap::new(*c))),
                 },
             })
             .collect();
@@ -88,16 +88,29 @@ impl Chain {
     /// Whether no stage applies to the change events of `codec`'s table:
     /// they can be encoded as they are.
     pub fn passes_untouched(&mut self, codec: &TableCodec) -> bool {
-        self.stages.iter_mut().all(|s| s.never_applies_to(&codec.topic))
+        self.stages
+            .iter_mut()
+            .all(|s| s.never_applies_to(&codec.topic))
     }
 
     /// Runs one record of a row change through the chain; appends what
     /// comes out (nothing when a transform drops it).
-    pub fn run<'a>(&mut self, row: &Row<'_, 'a>, part: Part<'a>, tx: Option<&Block<'_>>, out: &mut Vec<Record>) -> Result<(), TransformError> {
+    pub fn run<'a>(
+        &mut self,
+        row: &Row<'_, 'a>,
+        part: Part<'a>,
+        tx: Option<&Block<'_>>,
+        out: &mut Vec<Record>,
+    ) -> Result<(), TransformError> {
         let mut flow = Flow::Change(part);
         for stage in &mut self.stages {
             let applies = match &flow {
-                Flow::Change(p) => stage.applies_to_change(&row.codec.topic, p.tombstone, p.key_header.map(|k| k.0), row.context_headers),
+                Flow::Change(p) => stage.applies_to_change(
+                    &row.codec.topic,
+                    p.tombstone,
+                    p.key_header.map(|k| k.0),
+                    row.context_headers,
+                ),
                 Flow::Done(r) => stage.applies_to_record(r),
             };
             if !applies {
@@ -129,29 +142,44 @@ impl Stage {
     fn never_applies_to(&mut self, topic: &Arc<str>) -> bool {
         match &self.predicate {
             Some((Predicate::TopicNameMatches(re), negate)) => {
-                let hit = *self.topic_hits.entry(topic.clone()).or_insert_with(|| re.is_match(topic));
+                let hit = *self
+                    .topic_hits
+                    .entry(topic.clone())
+                    .or_insert_with(|| re.is_match(topic));
                 hit == *negate
             }
             _ => false,
         }
     }
 
-    fn applies_to_change(&mut self, topic: &Arc<str>, tombstone: bool, key_header: Option<&str>, context: bool) -> bool {
-        let Some((predicate, negate)) = &self.predicate else { return true };
+    fn applies_to_change(
+        &mut self,
+        topic: &Arc<str>,
+        tombstone: bool,
+        key_header: Option<&str>,
+        context: bool,
+    ) -> bool {
+        let Some((predicate, negate)) = &self.predicate else {
+            return true;
+        };
         let hit = match predicate {
-            Predicate::TopicNameMatches(re) => {
-                *self.topic_hits.entry(topic.clone()).or_insert_with(|| re.is_match(topic))
-            }
+            Predicate::TopicNameMatches(re) => *self
+                .topic_hits
+                .entry(topic.clone())
+                .or_insert_with(|| re.is_match(topic)),
             Predicate::RecordIsTombstone => tombstone,
             Predicate::HasHeaderKey(name) => {
-                key_header == Some(name.as_str()) || (context && CONTEXT_HEADERS.contains(&name.as_str()))
+                key_header == Some(name.as_str())
+                    || (context && CONTEXT_HEADERS.contains(&name.as_str()))
             }
         };
         hit != *negate
     }
 
     fn applies_to_record(&self, r: &Record) -> bool {
-        let Some((predicate, negate)) = &self.predicate else { return true };
+        let Some((predicate, negate)) = &self.predicate else {
+            return true;
+        };
         let hit = match predicate {
             Predicate::TopicNameMatches(re) => re.is_match(&r.topic),
             Predicate::RecordIsTombstone => r.value.is_none(),
@@ -159,7 +187,9 @@ impl Stage {
                 let context = r.delivery.as_ref().is_none_or(|d| d.context_headers);
                 r.headers.iter().any(|(k, _)| k == name)
                     || (context && CONTEXT_HEADERS.contains(&name.as_str()))
-                    || r.delivery.as_ref().is_some_and(|d| d.trailing_headers.iter().any(|(k, _)| k == name))
+                    || r.delivery
+                        .as_ref()
+                        .is_some_and(|d| d.trailing_headers.iter().any(|(k, _)| k == name))
             }
         };
         hit != *negate

@@ -27,8 +27,17 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    pub fn new(topic: HeartbeatTopic, interval: Duration, action: Option<(mysql_async::Pool, String)>) -> Self {
-        Heartbeat { topic, interval, next: Instant::now() + interval, action }
+    pub fn new(
+        topic: HeartbeatTopic,
+        interval: Duration,
+        action: Option<(mysql_async::Pool, String)>,
+    ) -> Self {
+        Heartbeat {
+            topic,
+            interval,
+            next: Instant::now() + interval,
+            action,
+        }
     }
 
     pub fn due(&self) -> bool {
@@ -46,10 +55,15 @@ impl Heartbeat {
             match tokio::time::timeout(ACTION_TIMEOUT, run).await {
                 Ok(Ok(())) => debug!(query = %query, "heartbeat action query executed"),
                 Ok(Err(e)) => warn!(query = %query, error = %e, "heartbeat.action.query failed"),
-                Err(_) => warn!(query = %query, timeout_ms = ACTION_TIMEOUT.as_millis() as u64, "heartbeat.action.query timed out"),
+                Err(_) => {
+                    warn!(query = %query, timeout_ms = ACTION_TIMEOUT.as_millis() as u64, "heartbeat.action.query timed out")
+                }
             }
         }
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         self.topic.record(now_ms)
     }
 }

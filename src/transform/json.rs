@@ -84,7 +84,11 @@ impl Json {
 /// Parses the first JSON value of `text` (leading whitespace allowed,
 /// anything after the value ignored, as `readTree` does).
 pub fn parse(text: &str) -> Result<Json, String> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, depth: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     p.ws();
     p.value()
 }
@@ -211,8 +215,12 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let Some(h) = self.s.get(self.i..self.i + 4) else { return self.err("truncated escape") };
-        let h = std::str::from_utf8(h).ok().and_then(|h| u32::from_str_radix(h, 16).ok());
+        let Some(h) = self.s.get(self.i..self.i + 4) else {
+            return self.err("truncated escape");
+        };
+        let h = std::str::from_utf8(h)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok());
         match h {
             Some(v) => {
                 self.i += 4;
@@ -230,15 +238,21 @@ impl Parser<'_> {
             match self.s.get(self.i) {
                 None => return self.err("unterminated string"),
                 Some(b'"') => {
-                    out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?);
+                    out.push_str(
+                        std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?,
+                    );
                     self.i += 1;
                     return Ok(out);
                 }
                 Some(0..=0x1f) => return self.err("unescaped control character in string"),
                 Some(b'\\') => {
-                    out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?);
+                    out.push_str(
+                        std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?,
+                    );
                     self.i += 1;
-                    let Some(&c) = self.s.get(self.i) else { return self.err("unterminated string") };
+                    let Some(&c) = self.s.get(self.i) else {
+                        return self.err("unterminated string");
+                    };
                     self.i += 1;
                     match c {
                         b'"' => out.push('"'),
@@ -251,7 +265,9 @@ impl Parser<'_> {
                         b't' => out.push('\t'),
                         b'u' => {
                             let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) && self.s[self.i..].starts_with(b"\\u") {
+                            let code = if (0xD800..0xDC00).contains(&hi)
+                                && self.s[self.i..].starts_with(b"\\u")
+                            {
                                 let save = self.i;
                                 self.i += 2;
                                 let lo = self.hex4()?;
@@ -319,7 +335,10 @@ impl Parser<'_> {
         }
         let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
         if float {
-            return text.parse::<f64>().map(Json::Double).map_err(|e| e.to_string());
+            return text
+                .parse::<f64>()
+                .map(Json::Double)
+                .map_err(|e| e.to_string());
         }
         if let Ok(v) = text.parse::<i32>() {
             return Ok(Json::Int(v));
@@ -343,7 +362,10 @@ pub enum Schema {
     Float64,
     Bytes,
     Array(Box<Schema>),
-    Struct { name: Option<String>, fields: Vec<(String, Schema)> },
+    Struct {
+        name: Option<String>,
+        fields: Vec<(String, Schema)>,
+    },
 }
 
 /// `table.json.payload.null.behavior` / `table.json.payload.empty.array.behavior`.
@@ -367,9 +389,9 @@ impl Inference {
             Json::Int(_) => Some(Schema::Int32),
             Json::Long(_) => Some(Schema::Int64),
             Json::BigInt(_) | Json::Double(_) => Some(Schema::Float64),
-            Json::Array(items) if items.is_empty() => {
-                self.empty_array_as_strings.then(|| Schema::Array(Box::new(Schema::String)))
-            }
+            Json::Array(items) if items.is_empty() => self
+                .empty_array_as_strings
+                .then(|| Schema::Array(Box::new(Schema::String))),
             Json::Array(items) => Some(Schema::Array(Box::new(self.element_schema(key, items)?))),
             Json::Object(members) => {
                 let mut fields: Vec<(String, Schema)> = Vec::new();
@@ -384,7 +406,10 @@ impl Inference {
                         }
                     }
                 }
-                Some(Schema::Struct { name: key.map(str::to_string), fields })
+                Some(Schema::Struct {
+                    name: key.map(str::to_string),
+                    fields,
+                })
             }
             Json::Null => self.null_as_bytes.then_some(Schema::Bytes),
         })
@@ -408,12 +433,18 @@ impl Inference {
             }
             return merged.ok_or_else(|| "array of objects without a schema".to_string());
         }
-        self.schema(None, sample)?.ok_or_else(|| "array has an unrecognized member schema".to_string())
+        self.schema(None, sample)?
+            .ok_or_else(|| "array has an unrecognized member schema".to_string())
     }
 
     /// Writes `node` as the Connect data of `schema`, as JsonConverter
     /// prints it; an error where Connect's `Struct.put` would refuse it.
-    pub fn write_data(&self, out: &mut Vec<u8>, node: &Json, schema: &Schema) -> Result<(), String> {
+    pub fn write_data(
+        &self,
+        out: &mut Vec<u8>,
+        node: &Json,
+        schema: &Schema,
+    ) -> Result<(), String> {
         match (node, schema) {
             (Json::Null, _) => out.extend_from_slice(b"null"),
             (Json::Str(s), Schema::String) => out_json::string(out, s),
@@ -446,7 +477,12 @@ impl Inference {
                 }
                 out.push(b'}');
             }
-            (node, schema) => return Err(format!("a {} value does not fit the inferred {schema:?} schema", kind(node))),
+            (node, schema) => {
+                return Err(format!(
+                    "a {} value does not fit the inferred {schema:?} schema",
+                    kind(node)
+                ))
+            }
         }
         Ok(())
     }
@@ -490,7 +526,13 @@ fn first_element(items: &[Json]) -> Result<&Json, String> {
 /// (from a null) gives way to a typed one.
 fn merge(left: Schema, right: Schema) -> Schema {
     match (left, right) {
-        (Schema::Struct { name, fields: mut l }, Schema::Struct { fields: r, .. }) => {
+        (
+            Schema::Struct {
+                name,
+                fields: mut l,
+            },
+            Schema::Struct { fields: r, .. },
+        ) => {
             for (n, s) in r {
                 match l.iter_mut().find(|(k, _)| *k == n) {
                     None => l.push((n, s)),
@@ -566,14 +608,20 @@ mod tests {
         Ok((String::from_utf8(s).unwrap(), String::from_utf8(d).unwrap()))
     }
 
-    const IGNORE: Inference = Inference { null_as_bytes: false, empty_array_as_strings: false };
+    const IGNORE: Inference = Inference {
+        null_as_bytes: false,
+        empty_array_as_strings: false,
+    };
 
     #[test]
     fn numbers_take_jacksons_kinds() {
         assert_eq!(parse("1").unwrap(), Json::Int(1));
         assert_eq!(parse("-0").unwrap(), Json::Int(0));
         assert_eq!(parse("2147483648").unwrap(), Json::Long(2_147_483_648));
-        assert_eq!(parse("99999999999999999999").unwrap(), Json::BigInt("99999999999999999999".into()));
+        assert_eq!(
+            parse("99999999999999999999").unwrap(),
+            Json::BigInt("99999999999999999999".into())
+        );
         assert_eq!(parse("1e2").unwrap(), Json::Double(100.0));
         assert!(parse("01").is_err());
         assert!(parse("1.").is_err());
@@ -587,8 +635,14 @@ mod tests {
         let mut out = Vec::new();
         j.write(&mut out);
         assert_eq!(out, br#"{"b":3,"a":2}"#);
-        assert!(parse(r#"{"a":"x
-"}"#).is_err(), "raw control characters are refused");
+        assert!(
+            parse(
+                r#"{"a":"x
+"}"#
+            )
+            .is_err(),
+            "raw control characters are refused"
+        );
         assert_eq!(parse(r#""\ud83d\ude00""#).unwrap(), Json::Str("😀".into()));
     }
 
@@ -599,9 +653,15 @@ mod tests {
             s,
             r#"{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"},{"type":"string","optional":true,"field":"name"},{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"tags"},{"type":"struct","fields":[{"type":"int64","optional":true,"field":"big"},{"type":"double","optional":true,"field":"f"}],"optional":true,"name":"payload.sub","field":"sub"}],"optional":true,"name":"payload"}"#
         );
-        assert_eq!(d, r#"{"id":1,"name":"x","tags":["a","b"],"sub":{"big":3000000000,"f":1.5}}"#);
+        assert_eq!(
+            d,
+            r#"{"id":1,"name":"x","tags":["a","b"],"sub":{"big":3000000000,"f":1.5}}"#
+        );
 
-        let both = Inference { null_as_bytes: true, empty_array_as_strings: true };
+        let both = Inference {
+            null_as_bytes: true,
+            empty_array_as_strings: true,
+        };
         let (s, d) = inferred(r#"{"n":null,"e":[]}"#, both).unwrap();
         assert_eq!(
             s,
@@ -625,6 +685,9 @@ mod tests {
         assert!(inferred(r#"{"x":[1,"a"]}"#, IGNORE).is_err());
         assert!(inferred(r#"{"x":[1,3000000000]}"#, IGNORE).is_err());
         assert!(inferred(r#"{"x":[null]}"#, IGNORE).is_err());
-        assert!(inferred(r#"{"x":99999999999999999999}"#, IGNORE).is_err(), "Struct.put refuses a BigDecimal in a double field");
+        assert!(
+            inferred(r#"{"x":99999999999999999999}"#, IGNORE).is_err(),
+            "Struct.put refuses a BigDecimal in a double field"
+        );
     }
 }

@@ -120,6 +120,17 @@ impl Transforms {
         }
     }
 
+    /// For snapshot readers: the SMT chain only. Snapshot rows (`op: r`)
+    /// are never skipped, belong to no transaction, and heartbeats are the
+    /// streaming side's.
+    pub fn for_snapshot(settings: &Settings) -> Self {
+        Transforms {
+            chain: Chain::new(settings.chain.chain.clone()),
+            context_headers: settings.context_headers,
+            ..Transforms::none()
+        }
+    }
+
     /// Whether changes of this kind are not written (`skipped.operations`).
     pub fn skips(&self, op: Op) -> bool {
         match op {
@@ -132,13 +143,27 @@ impl Transforms {
     }
 
     /// Appends the records of one row change.
-    pub fn row(&mut self, encoder: &Encoder, codec: &TableCodec, ev: &ChangeEvent<'_>, out: &mut Vec<Record>) -> Result<(), TransformError> {
+    pub fn row(
+        &mut self,
+        encoder: &Encoder,
+        codec: &TableCodec,
+        ev: &ChangeEvent<'_>,
+        out: &mut Vec<Record>,
+    ) -> Result<(), TransformError> {
         let counting = self.tx.is_some();
-        if !counting && ev.op != Op::Truncate && (self.chain.is_empty() || self.chain.passes_untouched(codec)) {
+        if !counting
+            && ev.op != Op::Truncate
+            && (self.chain.is_empty() || self.chain.passes_untouched(codec))
+        {
             encoder.encode(codec, ev, out);
             return Ok(());
         }
-        let row = Row { encoder, codec, ev, context_headers: self.context_headers };
+        let row = Row {
+            encoder,
+            codec,
+            ev,
+            context_headers: self.context_headers,
+        };
         let untouched = self.chain.is_empty() || self.chain.passes_untouched(codec);
         for part in encoder.parts(codec, ev) {
             let block = match (&mut self.tx, part.is_event()) {

@@ -48,10 +48,21 @@ fn column_type(codec: &TableCodec, i: usize) -> ColumnType {
     let open = codec.column_schema_open(i);
     let mut text = open.to_vec();
     text.push(b'}');
-    let parsed = std::str::from_utf8(&text).ok().and_then(|t| json::parse(t).ok());
+    let parsed = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| json::parse(t).ok());
     ColumnType {
-        ty: parsed.as_ref().and_then(|j| j.get("type")).and_then(Json::as_str).unwrap_or("").to_string(),
-        name: parsed.as_ref().and_then(|j| j.get("name")).and_then(Json::as_str).map(str::to_string),
+        ty: parsed
+            .as_ref()
+            .and_then(|j| j.get("type"))
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string(),
+        name: parsed
+            .as_ref()
+            .and_then(|j| j.get("name"))
+            .and_then(Json::as_str)
+            .map(str::to_string),
     }
 }
 
@@ -80,7 +91,10 @@ pub struct Router {
 
 impl Router {
     pub fn new(cfg: OutboxConfig) -> Self {
-        let envelope_placements = cfg.additional.iter().any(|a| a.placement == Placement::Envelope);
+        let envelope_placements = cfg
+            .additional
+            .iter()
+            .any(|a| a.placement == Placement::Envelope);
         Router {
             cfg,
             plans: HashMap::new(),
@@ -91,7 +105,12 @@ impl Router {
         }
     }
 
-    pub fn apply<'a>(&mut self, row: &Row<'_, 'a>, flow: Flow<'a>, _tx: Option<&Block<'_>>) -> Result<Option<Flow<'a>>, String> {
+    pub fn apply<'a>(
+        &mut self,
+        row: &Row<'_, 'a>,
+        flow: Flow<'a>,
+        _tx: Option<&Block<'_>>,
+    ) -> Result<Option<Flow<'a>>, String> {
         let part = match flow {
             // Not a change event (another transform made it): tombstones
             // are dropped, anything else passes.
@@ -108,7 +127,11 @@ impl Router {
             }
             Op::Update | Op::Truncate => {
                 let table = row.codec.schema.qualified_name();
-                let op = if part.op == Op::Update { "update" } else { "truncate" };
+                let op = if part.op == Op::Update {
+                    "update"
+                } else {
+                    "truncate"
+                };
                 match self.cfg.invalid_op {
                     InvalidOp::Warn => warn!(table = %table, op, "unexpected change of the outbox table ignored (table.op.invalid.behavior=warn)"),
                     InvalidOp::Error => error!(table = %table, op, "unexpected change of the outbox table ignored (table.op.invalid.behavior=error)"),
@@ -155,7 +178,10 @@ impl Router {
         let (timestamp_col, version_col) = (plan.timestamp, plan.version);
         let additional: Vec<(Placement, usize, String)> = plan.additional.clone();
         let payload_is_string = plan.payload_is_string;
-        let needed = [id, key_col, payload_col, route_col].into_iter().chain(timestamp_col.map(|t| t.0)).chain(version_col);
+        let needed = [id, key_col, payload_col, route_col]
+            .into_iter()
+            .chain(timestamp_col.map(|t| t.0))
+            .chain(version_col);
         for i in needed.chain(additional.iter().map(|a| a.1)) {
             if matches!(cell(i), Cell::Absent) {
                 return Err(format!(
@@ -169,7 +195,12 @@ impl Router {
         // Topic.
         let routed = match json::parse(std::str::from_utf8(&payload_of(route_col)).unwrap_or("")) {
             Ok(Json::Str(s)) => s,
-            _ => return Err(format!("the `{}` column (route.by.field) is null", self.cfg.route_by)),
+            _ => {
+                return Err(format!(
+                    "the `{}` column (route.by.field) is null",
+                    self.cfg.route_by
+                ))
+            }
         };
         let topic = self.topic(&routed);
 
@@ -209,7 +240,9 @@ impl Router {
                         payload_json = data;
                         expanded = true;
                     }
-                    Err(e) => warn!(table = %codec.schema.qualified_name(), error = %e, "JSON expansion of the outbox payload failed; the payload stays a string"),
+                    Err(e) => {
+                        warn!(table = %codec.schema.qualified_name(), error = %e, "JSON expansion of the outbox payload failed; the payload stays a string")
+                    }
                 },
                 None if payload_json != b"null" => {
                     warn!(table = %codec.schema.qualified_name(), "table.expand.json.payload is on but the payload column is not a string")
@@ -217,7 +250,8 @@ impl Router {
                 None => {}
             }
         }
-        let blank = payload_json == b"null" || (!expanded && text.as_deref().is_some_and(|t| java_trim(t).is_empty()));
+        let blank = payload_json == b"null"
+            || (!expanded && text.as_deref().is_some_and(|t| java_trim(t).is_empty()));
 
         // Record timestamp: the column (as ms), else the event's ts_ms.
         let envelope_ts = row.ev.now_ns.div_euclid(1_000_000);
@@ -234,7 +268,11 @@ impl Router {
         for (placement, i, alias) in additional {
             match placement {
                 Placement::Header => trailing.push((alias, header_value(codec.field(i), cell(i)))),
-                Placement::Envelope => envelope_fields.push((alias, codec.column_schema_open(i).to_vec(), payload_of(i))),
+                Placement::Envelope => envelope_fields.push((
+                    alias,
+                    codec.column_schema_open(i).to_vec(),
+                    payload_of(i),
+                )),
                 Placement::Partition => partition = number(&payload_of(i)).map(|p| p as i32),
             }
         }
@@ -243,11 +281,11 @@ impl Router {
         // tombstone decision, as in Debezium: a tombstone's routed value can
         // name the schema of later events.
         let struct_schema = if self.envelope_placements {
-            let version = match version_col {
-                None => None,
-                Some(i) => Some(number(&payload_of(i)).map(|v| v as i32)),
-            };
-            Some((self.schema_name(codec, &payload_schema, version, &routed), version))
+            let version = version_col.map(|i| number(&payload_of(i)).map(|v| v as i32));
+            Some((
+                self.schema_name(codec, &payload_schema, version, &routed),
+                version,
+            ))
         } else {
             None
         };
@@ -326,8 +364,12 @@ impl Router {
                     for piece in &self.cfg.route_replacement {
                         match piece {
                             Replacement::Literal(s) => t.push_str(s),
-                            Replacement::Group(n) => t.push_str(caps.get(*n).map_or("", |m| m.as_str())),
-                            Replacement::Named(n) => t.push_str(caps.name(n).map_or("", |m| m.as_str())),
+                            Replacement::Group(n) => {
+                                t.push_str(caps.get(*n).map_or("", |m| m.as_str()))
+                            }
+                            Replacement::Named(n) => {
+                                t.push_str(caps.name(n).map_or("", |m| m.as_str()))
+                            }
                         }
                     }
                     t.push_str(&routed[whole.end..]);
@@ -338,11 +380,20 @@ impl Router {
         } else {
             routed.to_string()
         };
-        self.topics.entry(name).or_insert_with_key(|n| Arc::from(n.as_str())).clone()
+        self.topics
+            .entry(name)
+            .or_insert_with_key(|n| Arc::from(n.as_str()))
+            .clone()
     }
 
     /// The value struct's name, cached as Debezium caches the schema.
-    fn schema_name(&mut self, codec: &TableCodec, payload_schema: &[u8], version: Option<Option<i32>>, routed: &str) -> String {
+    fn schema_name(
+        &mut self,
+        codec: &TableCodec,
+        payload_schema: &[u8],
+        version: Option<Option<i32>>,
+        routed: &str,
+    ) -> String {
         let fresh = || {
             let original = format!("{}.Value", codec.topic);
             match original.rfind('.') {
@@ -381,7 +432,10 @@ fn build_plan(cfg: &OutboxConfig, codec: &TableCodec) -> Result<Plan, String> {
     let key = column(&cfg.event_key, "table.field.event.key")?;
     let route = column(&cfg.route_by, "route.by.field")?;
     if column_type(codec, route).ty != "string" {
-        return Err(format!("the `{}` column (route.by.field) must be a string column", cfg.route_by));
+        return Err(format!(
+            "the `{}` column (route.by.field) must be a string column",
+            cfg.route_by
+        ));
     }
     let timestamp = match &cfg.event_timestamp {
         None => None,
@@ -408,7 +462,9 @@ fn build_plan(cfg: &OutboxConfig, codec: &TableCodec) -> Result<Plan, String> {
         Some(name) => {
             let i = column(name, "table.field.event.schema.version")?;
             if column_type(codec, i).ty != "int32" {
-                return Err(format!("the `{name}` column (table.field.event.schema.version) must be an INT column"));
+                return Err(format!(
+                    "the `{name}` column (table.field.event.schema.version) must be an INT column"
+                ));
             }
             Some(i)
         }
@@ -418,12 +474,18 @@ fn build_plan(cfg: &OutboxConfig, codec: &TableCodec) -> Result<Plan, String> {
         match codec.column_index(&a.column).filter(|i| codec.in_value(*i)) {
             Some(i) => {
                 if a.placement == Placement::Partition && column_type(codec, i).ty != "int32" {
-                    return Err(format!("the `{}` column (a partition placement) must be an INT column", a.column));
+                    return Err(format!(
+                        "the `{}` column (a partition placement) must be an INT column",
+                        a.column
+                    ));
                 }
                 additional.push((a.placement, i, a.alias.clone()));
             }
             None if cfg.additional_missing_error => {
-                return Err(format!("`{table}` has no column `{}` (table.fields.additional.placement)", a.column))
+                return Err(format!(
+                    "`{table}` has no column `{}` (table.fields.additional.placement)",
+                    a.column
+                ))
             }
             None => {}
         }
@@ -450,7 +512,10 @@ fn expand(cfg: &OutboxConfig, text: &str) -> Result<(Vec<u8>, Vec<u8>), String> 
         None => return Err("empty payload".into()),
     }
     let node = json::parse(text)?;
-    let schema = cfg.inference.schema(Some(&cfg.payload), &node)?.ok_or("the payload has no schema (an empty array)")?;
+    let schema = cfg
+        .inference
+        .schema(Some(&cfg.payload), &node)?
+        .ok_or("the payload has no schema (an empty array)")?;
     let mut data = Vec::with_capacity(text.len());
     cfg.inference.write_data(&mut data, &node, &schema)?;
     let mut s = Vec::with_capacity(128);

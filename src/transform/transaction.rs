@@ -22,7 +22,13 @@ pub struct TxState {
 
 impl TxState {
     pub fn new(topic: TransactionTopic) -> Self {
-        TxState { topic, id: None, total: 0, per_table: Vec::new(), scratch: String::new() }
+        TxState {
+            topic,
+            id: None,
+            total: 0,
+            per_table: Vec::new(),
+            scratch: String::new(),
+        }
     }
 
     /// Whether transaction `id` is the open one (a replay after a restart
@@ -69,13 +75,20 @@ impl TxState {
                 1
             }
         };
-        Some(Block { id, total_order: self.total, data_collection_order: n })
+        Some(Block {
+            id,
+            total_order: self.total,
+            data_collection_order: n,
+        })
     }
 
     /// The counters to store with a position inside the transaction.
     pub fn offset(&self) -> Option<TransactionOffset> {
         let id = self.id.clone()?;
-        Some(TransactionOffset { id, per_table: java_hash_map_order(&self.per_table) })
+        Some(TransactionOffset {
+            id,
+            per_table: java_hash_map_order(&self.per_table),
+        })
     }
 
     /// Continues a transaction from stored counters (a restart inside it).
@@ -95,14 +108,19 @@ pub fn java_hash_map_order(entries: &[(String, u64)]) -> Vec<(String, u64)> {
     while entries.len() * 4 > capacity * 3 {
         capacity *= 2;
     }
-    let mut keyed: Vec<(usize, usize, &(String, u64))> =
-        entries.iter().enumerate().map(|(i, e)| (java_bucket(&e.0, capacity), i, e)).collect();
+    let mut keyed: Vec<(usize, usize, &(String, u64))> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (java_bucket(&e.0, capacity), i, e))
+        .collect();
     keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
     keyed.into_iter().map(|(_, _, e)| e.clone()).collect()
 }
 
 fn java_bucket(s: &str, capacity: usize) -> usize {
-    let h = s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+    let h = s
+        .encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
     let spread = h ^ ((h as u32) >> 16) as i32;
     (spread as u32 as usize) & (capacity - 1)
 }
@@ -114,23 +132,47 @@ mod tests {
     use super::*;
 
     fn state() -> TxState {
-        TxState::new(TransactionTopic { topic: Arc::from("p.transaction"), key_schemas: false, value_schemas: false })
+        TxState::new(TransactionTopic {
+            topic: Arc::from("p.transaction"),
+            key_schemas: false,
+            value_schemas: false,
+        })
     }
 
     #[test]
     fn counts_per_table_and_in_total() {
         let mut tx = state();
-        assert!(tx.event("db", "a").is_none(), "no block outside a transaction");
+        assert!(
+            tx.event("db", "a").is_none(),
+            "no block outside a transaction"
+        );
         tx.begin("0-1-7".into(), 1000);
-        assert_eq!(tx.event("db", "a").map(|b| (b.total_order, b.data_collection_order)), Some((1, 1)));
-        assert_eq!(tx.event("db", "b").map(|b| (b.total_order, b.data_collection_order)), Some((2, 1)));
-        assert_eq!(tx.event("db", "a").map(|b| (b.total_order, b.data_collection_order)), Some((3, 2)));
+        assert_eq!(
+            tx.event("db", "a")
+                .map(|b| (b.total_order, b.data_collection_order)),
+            Some((1, 1))
+        );
+        assert_eq!(
+            tx.event("db", "b")
+                .map(|b| (b.total_order, b.data_collection_order)),
+            Some((2, 1))
+        );
+        assert_eq!(
+            tx.event("db", "a")
+                .map(|b| (b.total_order, b.data_collection_order)),
+            Some((3, 2))
+        );
         let stored = tx.offset().unwrap();
         assert_eq!(stored.id, "0-1-7");
         let mut resumed = state();
         resumed.restore(stored);
         assert!(resumed.is_open("0-1-7"));
-        assert_eq!(resumed.event("db", "b").map(|b| (b.total_order, b.data_collection_order)), Some((4, 2)));
+        assert_eq!(
+            resumed
+                .event("db", "b")
+                .map(|b| (b.total_order, b.data_collection_order)),
+            Some((4, 2))
+        );
         let end = resumed.end(2000).unwrap();
         let v = String::from_utf8(end.value.unwrap()).unwrap();
         assert!(v.contains(r#""event_count":4"#), "{v}");

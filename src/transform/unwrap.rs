@@ -127,14 +127,26 @@ pub struct Unwrap {
 
 impl Unwrap {
     pub fn new(cfg: UnwrapConfig) -> Self {
-        Unwrap { cfg, plans: HashMap::new(), delete_headers: Vec::new() }
+        Unwrap {
+            cfg,
+            plans: HashMap::new(),
+            delete_headers: Vec::new(),
+        }
     }
 
     fn rewrite(&self) -> bool {
-        matches!(self.cfg.mode, DeleteMode::Rewrite | DeleteMode::RewriteWithTombstone)
+        matches!(
+            self.cfg.mode,
+            DeleteMode::Rewrite | DeleteMode::RewriteWithTombstone
+        )
     }
 
-    pub fn apply<'a>(&mut self, row: &Row<'_, 'a>, flow: Flow<'a>, tx: Option<&Block<'_>>) -> Result<Option<Flow<'a>>, String> {
+    pub fn apply<'a>(
+        &mut self,
+        row: &Row<'_, 'a>,
+        flow: Flow<'a>,
+        tx: Option<&Block<'_>>,
+    ) -> Result<Option<Flow<'a>>, String> {
         let part = match flow {
             Flow::Done(mut r) => {
                 if r.value.is_some() {
@@ -144,10 +156,18 @@ impl Unwrap {
                 if self.cfg.mode != DeleteMode::RewriteWithTombstone {
                     return Ok(None);
                 }
-                let ops: Vec<(String, Option<Vec<u8>>)> =
-                    self.cfg.add_headers.iter().filter(|h| h.field == "op").map(|h| (h.name.clone(), Some(b"d".to_vec()))).collect();
+                let ops: Vec<(String, Option<Vec<u8>>)> = self
+                    .cfg
+                    .add_headers
+                    .iter()
+                    .filter(|h| h.field == "op")
+                    .map(|h| (h.name.clone(), Some(b"d".to_vec())))
+                    .collect();
                 if !ops.is_empty() {
-                    r.delivery.get_or_insert_with(Default::default).trailing_headers.extend(ops);
+                    r.delivery
+                        .get_or_insert_with(Default::default)
+                        .trailing_headers
+                        .extend(ops);
                 }
                 return Ok(Some(Flow::Done(r)));
             }
@@ -161,7 +181,13 @@ impl Unwrap {
         let mut trailing: Vec<(String, Option<Vec<u8>>)> = Vec::new();
         if part.tombstone {
             trailing.append(&mut self.delete_headers);
-            trailing.extend(self.cfg.add_headers.iter().filter(|h| h.field == "op").map(|h| (h.name.clone(), Some(b"d".to_vec()))));
+            trailing.extend(
+                self.cfg
+                    .add_headers
+                    .iter()
+                    .filter(|h| h.field == "op")
+                    .map(|h| (h.name.clone(), Some(b"d".to_vec()))),
+            );
         } else {
             for h in &plan.headers {
                 trailing.push((h.name.clone(), header(row, &part, tx, h.what)));
@@ -172,17 +198,24 @@ impl Unwrap {
             }
         }
         let (key, headers) = row.encoder.part_key(codec, &part);
-        let record = |topic: Arc<str>, value: Option<Vec<u8>>, trailing: Vec<(String, Option<Vec<u8>>)>| Record {
+        let record = |topic: Arc<str>,
+                      value: Option<Vec<u8>>,
+                      trailing: Vec<(String, Option<Vec<u8>>)>| Record {
             topic,
             key: key.clone(),
             value,
             headers: headers.clone(),
-            delivery: Some(Box::new(Delivery { trailing_headers: trailing, ..Delivery::default() })),
+            delivery: Some(Box::new(Delivery {
+                trailing_headers: trailing,
+                ..Delivery::default()
+            })),
         };
 
         if part.tombstone {
             return Ok(match self.cfg.mode {
-                DeleteMode::RewriteWithTombstone => Some(Flow::Done(record(codec.topic.clone(), None, trailing))),
+                DeleteMode::RewriteWithTombstone => {
+                    Some(Flow::Done(record(codec.topic.clone(), None, trailing)))
+                }
                 _ => None,
             });
         }
@@ -221,7 +254,10 @@ impl Unwrap {
     }
 
     fn ensure_plan(&mut self, codec: &TableCodec) {
-        let stale = self.plans.get(&codec.topic).is_none_or(|p| !Arc::ptr_eq(&p.schema, &codec.schema));
+        let stale = self
+            .plans
+            .get(&codec.topic)
+            .is_none_or(|p| !Arc::ptr_eq(&p.schema, &codec.schema));
         if stale {
             let plan = build_plan(&self.cfg, self.rewrite(), codec);
             self.plans.insert(codec.topic.clone(), plan);
@@ -231,22 +267,40 @@ impl Unwrap {
     /// `route.by.field`: the topic named by a column of the row, if set and
     /// not blank.
     fn routed_topic(&self, codec: &TableCodec, cells: &[Cell<'_>]) -> Result<Arc<str>, String> {
-        let Some(column) = &self.cfg.route_by else { return Ok(codec.topic.clone()) };
+        let Some(column) = &self.cfg.route_by else {
+            return Ok(codec.topic.clone());
+        };
         let i = codec
             .column_index(column)
             .filter(|i| codec.in_value(*i))
-            .ok_or_else(|| format!("`{}` has no column `{column}` (route.by.field)", codec.schema.qualified_name()))?;
+            .ok_or_else(|| {
+                format!(
+                    "`{}` has no column `{column}` (route.by.field)",
+                    codec.schema.qualified_name()
+                )
+            })?;
         let mut v = Vec::new();
-        codec.field(i).write(&mut v, cells.get(i).unwrap_or(&Cell::Absent));
+        codec
+            .field(i)
+            .write(&mut v, cells.get(i).unwrap_or(&Cell::Absent));
         match json::parse(std::str::from_utf8(&v).unwrap_or("null")) {
             Ok(Json::Str(s)) if !s.trim().is_empty() => Ok(Arc::from(s.as_str())),
             Ok(Json::Str(_) | Json::Null) => Ok(codec.topic.clone()),
-            _ => Err(format!("the `{column}` column (route.by.field) must be a string column")),
+            _ => Err(format!(
+                "the `{column}` column (route.by.field) must be a string column"
+            )),
         }
     }
 
     /// The unwrapped value: the row with `__deleted` and the added fields.
-    fn write_row(&self, row: &Row<'_, '_>, part: &Part<'_>, tx: Option<&Block<'_>>, cells: &[Cell<'_>], deleted: Option<&str>) -> Vec<u8> {
+    fn write_row(
+        &self,
+        row: &Row<'_, '_>,
+        part: &Part<'_>,
+        tx: Option<&Block<'_>>,
+        cells: &[Cell<'_>],
+        deleted: Option<&str>,
+    ) -> Vec<u8> {
         let codec = row.codec;
         let plan = &self.plans[&codec.topic];
         let mut v = Vec::with_capacity(1024);
@@ -255,7 +309,13 @@ impl Unwrap {
             let fields = codec.value_fields_schema();
             v.extend_from_slice(b"{\"schema\":{\"type\":\"struct\",\"fields\":[");
             v.extend_from_slice(fields);
-            let extra = if fields.is_empty() { plan.extra_schema.strip_prefix(b",").unwrap_or(&plan.extra_schema) } else { &plan.extra_schema };
+            let extra = if fields.is_empty() {
+                plan.extra_schema
+                    .strip_prefix(b",")
+                    .unwrap_or(&plan.extra_schema)
+            } else {
+                &plan.extra_schema
+            };
             v.extend_from_slice(extra);
             v.extend_from_slice(b"],\"optional\":false,\"name\":");
             v.extend_from_slice(codec.value_schema_name());
@@ -303,15 +363,28 @@ fn build_plan(cfg: &UnwrapConfig, rewrite: bool, codec: &TableCodec) -> Plan {
             extra_schema.extend_from_slice(b",\"field\":");
             out_json::string(&mut extra_schema, &f.name);
             extra_schema.push(b'}');
-            fields.push(Resolved { name: f.name.clone(), what });
+            fields.push(Resolved {
+                name: f.name.clone(),
+                what,
+            });
         }
     }
     let headers = cfg
         .add_headers
         .iter()
-        .filter_map(|f| resolve(codec, f).map(|(what, _)| Resolved { name: f.name.clone(), what }))
+        .filter_map(|f| {
+            resolve(codec, f).map(|(what, _)| Resolved {
+                name: f.name.clone(),
+                what,
+            })
+        })
         .collect();
-    Plan { schema: codec.schema.clone(), extra_schema, fields, headers }
+    Plan {
+        schema: codec.schema.clone(),
+        extra_schema,
+        fields,
+        headers,
+    }
 }
 
 /// What a field reference reads and its (optional, open) schema; `None`
@@ -342,8 +415,14 @@ fn resolve(codec: &TableCodec, f: &FieldRef) -> Option<(Value, Vec<u8>)> {
             other => envelope(other),
         },
         Scope::Before | Scope::After => {
-            let Some(i) = codec.column_index(&f.field).filter(|i| codec.in_value(*i)) else { return envelope(&f.field) };
-            let what = if f.scope == Scope::Before { Value::Before(i) } else { Value::After(i) };
+            let Some(i) = codec.column_index(&f.field).filter(|i| codec.in_value(*i)) else {
+                return envelope(&f.field);
+            };
+            let what = if f.scope == Scope::Before {
+                Value::Before(i)
+            } else {
+                Value::After(i)
+            };
             Some((what, optional_schema(codec.column_schema_open(i))))
         }
     }
@@ -354,13 +433,22 @@ fn resolve(codec: &TableCodec, f: &FieldRef) -> Option<(Value, Vec<u8>)> {
 fn optional_schema(open: &[u8]) -> Vec<u8> {
     let mut text = open.to_vec();
     text.push(b'}');
-    let Some(Json::Object(members)) = std::str::from_utf8(&text).ok().and_then(|t| json::parse(t).ok()) else {
+    let Some(Json::Object(members)) = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| json::parse(t).ok())
+    else {
         return open.to_vec();
     };
     let members: Vec<(String, Json)> = members
         .into_iter()
         .filter(|(k, _)| k != "default")
-        .map(|(k, v)| if k == "optional" { (k, Json::Bool(true)) } else { (k, v) })
+        .map(|(k, v)| {
+            if k == "optional" {
+                (k, Json::Bool(true))
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     let mut out = Vec::new();
     Json::Object(members).write(&mut out);
@@ -379,7 +467,13 @@ fn write_column(out: &mut Vec<u8>, codec: &TableCodec, cells: Option<&[Cell<'_>]
     }
 }
 
-fn write_value(out: &mut Vec<u8>, row: &Row<'_, '_>, part: &Part<'_>, tx: Option<&Block<'_>>, what: Value) {
+fn write_value(
+    out: &mut Vec<u8>,
+    row: &Row<'_, '_>,
+    part: &Part<'_>,
+    tx: Option<&Block<'_>>,
+    what: Value,
+) {
     let ev = row.ev;
     let s = &ev.source;
     let opt_str = |out: &mut Vec<u8>, v: Option<&str>| match v {
@@ -428,7 +522,12 @@ fn write_value(out: &mut Vec<u8>, row: &Row<'_, '_>, part: &Part<'_>, tx: Option
 }
 
 /// A header as `SimpleHeaderConverter` writes it (`None`: null).
-fn header(row: &Row<'_, '_>, part: &Part<'_>, tx: Option<&Block<'_>>, what: Value) -> Option<Vec<u8>> {
+fn header(
+    row: &Row<'_, '_>,
+    part: &Part<'_>,
+    tx: Option<&Block<'_>>,
+    what: Value,
+) -> Option<Vec<u8>> {
     let cells = match what {
         Value::Before(i) => Some((part.before, i)),
         Value::After(i) => Some((part.after, i)),

@@ -174,12 +174,24 @@ async fn bench() {
 
     let mut report = Report::new(json!({}));
     let parts = s.partitions.to_string();
+    // BENCH_OURS_PROPS="producer.linger.ms=20,max.queue.size.in.bytes=…":
+    // extra connector properties, to try settings without rebuilding.
+    let extra: Vec<(String, String)> = std::env::var("BENCH_OURS_PROPS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .collect();
     let ours_cfg = |prefix: &str| {
-        CdcConfig::mariadb(&db, &bootstrap, prefix, &database)
+        let mut cfg = CdcConfig::mariadb(&db, &bootstrap, prefix, &database)
             .set("topic.creation.default.partitions", &parts)
-            .set("offset.flush.interval.ms", "1000")
+            .set("offset.flush.interval.ms", "1000");
+        for (k, v) in &extra {
+            cfg = cfg.set(k, v);
+        }
+        cfg
     };
-    let ours_env = [("BINLOG_CDC_LOG", "info")];
+    let log_level = std::env::var("BENCH_CDC_LOG").unwrap_or_else(|_| "info".into());
+    let ours_env = [("BINLOG_CDC_LOG", log_level.as_str())];
     let topic = |prefix: &str, table: &str| format!("{prefix}.{database}.{table}");
 
     // Debezium starts once before any backlog, so that its stored offset
@@ -284,9 +296,19 @@ async fn bench() {
             .map(|seg| Segment { threshold: Threshold { topic: topic(&prefix, &seg.threshold.topic), ..seg.threshold.clone() }, ..seg.clone() })
             .collect();
         let started = Instant::now();
+        let spawned_at = std::time::SystemTime::now();
         let cdc = Cdc::start_with_env(&cfg, &ours_env);
         set_pid(&watch.pid, cdc.pid());
         let profiler = runs::Profiler::attach(cdc.pid(), "kafka-drain");
+        if std::env::var("BENCH_SMAPS").is_ok_and(|v| v == "1") {
+            let pid = cdc.pid().unwrap_or(0);
+            std::thread::spawn(move || {
+                for _ in 0..6 {
+                    std::thread::sleep(Duration::from_secs(2));
+                    stats::dump_smaps(pid);
+                }
+            });
+        }
         let watched = join_watch(watch_thread(&watch, &ours_segments, started)).await;
         profiler.stop();
         // Idle after the drain: what the process keeps.
@@ -297,6 +319,10 @@ async fn bench() {
             eprintln!("[bench] binlog-cdc drain: {why}\n{}", cdc.log_tail(30));
         }
         if std::env::var("BENCH_VERBOSE").is_ok_and(|v| v == "1") {
+            let t = spawned_at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            eprintln!("[bench] binlog-cdc spawned at {}.{:06} s of the day", t.as_secs() % 86400, t.subsec_micros());
+            let first = watched.first_record.unwrap_or_default();
+            eprintln!("[bench] first record acknowledged {:.3} s after spawn", first.as_secs_f64());
             eprintln!("[bench] binlog-cdc log:\n{}", cdc.log().lines().take(60).collect::<Vec<_>>().join("\n"));
         }
         cdc.terminate(Duration::from_secs(60)).await;

@@ -38,6 +38,11 @@ async fn watch(bootstrap: &str, topic: &str, n: i64, pid: impl Fn() -> Option<u3
             hwm_kib = hwm_kib.max(s.hwm_kib);
         }
         let count = tokio::task::block_in_place(|| counter.count(topic));
+        if std::env::var_os("BENCH_TRACE_RSS").is_some() {
+            if let Some(s) = pid().and_then(sample) {
+                eprintln!("[bench snapshot] {:.1}s {count} records, RSS {} MiB", started.elapsed().as_secs_f64(), s.rss_kib / 1024);
+            }
+        }
         if count > 0 && first.is_none() {
             first = Some(started.elapsed());
         }
@@ -76,6 +81,7 @@ async fn bench_snapshot() {
     ))
     .await;
     eprintln!("[bench snapshot] {n} rows written in {:?}", fill.elapsed());
+    db.exec(&format!("ANALYZE TABLE `{database}`.orders")).await;
     let table_mb: Vec<(u64,)> = db
         .query(&format!("SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA='{database}' AND TABLE_NAME='orders'"))
         .await;
@@ -85,7 +91,12 @@ async fn bench_snapshot() {
         .set("snapshot.mode", "initial")
         .set("snapshot.max.threads", &threads.to_string())
         .set("offset.flush.interval.ms", "1000");
-    let cdc = Cdc::start_with_env(&cfg, &[("BINLOG_CDC_LOG", "info")]);
+    let arena = std::env::var("BENCH_MALLOC_ARENA_MAX").unwrap_or_default();
+    let mut env = vec![("BINLOG_CDC_LOG", "info")];
+    if !arena.is_empty() {
+        env.push(("MALLOC_ARENA_MAX", arena.as_str()));
+    }
+    let cdc = Cdc::start_with_env(&cfg, &env);
     let ours = watch(&bootstrap, &format!("{prefix}.{database}.orders"), n as i64, || cdc.pid(), Duration::from_secs(1200)).await;
     if ours.is_err() {
         eprintln!("{}", cdc.log_tail(30));

@@ -217,3 +217,25 @@ pub fn loadavg() -> [f64; 3] {
     let mut it = s.split_whitespace().map(|v| v.parse().unwrap_or(0.0));
     [it.next().unwrap_or(0.0), it.next().unwrap_or(0.0), it.next().unwrap_or(0.0)]
 }
+
+/// Debugging aid (BENCH_SMAPS=1): the largest mappings of a process by RSS.
+pub fn dump_smaps(pid: u32) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut maps: Vec<(u64, String)> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with("Rss:") {
+            let kib = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            maps.push((kib, current.clone()));
+        } else if line.contains('-') && !line.contains(':') || line.split_whitespace().next().is_some_and(|f| f.contains('-') && f.len() > 20) {
+            current = line.to_string();
+        }
+    }
+    maps.sort_by(|a, b| b.0.cmp(&a.0));
+    let total: u64 = maps.iter().map(|m| m.0).sum();
+    let mut out = format!("[smaps] pid {pid} total {} MiB in {} mappings:", total / 1024, maps.len());
+    for (kib, m) in maps.iter().take(8) {
+        out += &format!("\n  {:>7} KiB  {}", kib, m);
+    }
+    eprintln!("{out}");
+}

@@ -80,9 +80,17 @@ impl Decoder {
     /// `TRUNCATE [TABLE] t`: one `op: "t"` record for a captured table
     /// unless `skipped.operations` has `t` (the default). `true` when the
     /// statement was a TRUNCATE (so it is no schema change).
-    pub(super) async fn on_truncate(&mut self, qe: &QueryEvent<'_>, pos: u64, ts: u32, server_id: u32) -> Result<bool, DecodeError> {
+    pub(super) async fn on_truncate(
+        &mut self,
+        qe: &QueryEvent<'_>,
+        pos: u64,
+        ts: u32,
+        server_id: u32,
+    ) -> Result<bool, DecodeError> {
         let sql = qe.query();
-        let Some((db, table)) = truncate_target(&sql) else { return Ok(false) };
+        let Some((db, table)) = truncate_target(&sql) else {
+            return Ok(false);
+        };
         let db = db.unwrap_or_else(|| qe.schema().into_owned());
         if self.transforms.skips(Op::Truncate) || !self.filters.table(&db, &table) {
             return Ok(true);
@@ -97,7 +105,10 @@ impl Decoder {
             None => match self.catalog.get(&db, &table).await {
                 Ok(schema) => {
                     let filters = self.filters.clone();
-                    Arc::new(self.encoder.codec(schema, &|col| filters.column(&db, &table, col)))
+                    Arc::new(
+                        self.encoder
+                            .codec(schema, &|col| filters.column(&db, &table, col)),
+                    )
                 }
                 Err(e) => {
                     warn!(table = %format!("{db}.{table}"), file = %self.file, pos, error = %e, "TRUNCATE of a table whose structure cannot be read; no truncate event");
@@ -127,7 +138,11 @@ impl Decoder {
         let first = self.batch.len();
         self.transforms
             .row(&self.encoder, &codec, &event, &mut self.batch)
-            .map_err(|source| DecodeError::Transform { file: self.file.clone(), pos, source })?;
+            .map_err(|source| DecodeError::Transform {
+                file: self.file.clone(),
+                pos,
+                source,
+            })?;
         for r in &self.batch[first..] {
             self.batch_bytes += r.size_bytes();
         }
@@ -181,7 +196,8 @@ fn skip_space(mut s: &str) -> &str {
 
 fn starts_with_word(s: &str, w: &str) -> bool {
     // `get`: the statement may have a multi-byte character there.
-    s.get(..w.len()).is_some_and(|head| head.eq_ignore_ascii_case(w))
+    s.get(..w.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(w))
         && !s[w.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
@@ -209,7 +225,9 @@ fn identifier(s: &str) -> Option<(String, &str)> {
         }
         return None;
     }
-    let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).unwrap_or(s.len());
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .unwrap_or(s.len());
     (end > 0).then(|| (s[..end].to_string(), &s[end..]))
 }
 
@@ -221,9 +239,18 @@ mod tests {
     fn truncate_statements() {
         let t = |s: &str| truncate_target(s);
         assert_eq!(t("TRUNCATE TABLE orders"), Some((None, "orders".into())));
-        assert_eq!(t("truncate `shop`.`my``t` WAIT 5"), Some((Some("shop".into()), "my`t".into())));
-        assert_eq!(t("/* app */ TRUNCATE shop . t"), Some((Some("shop".into()), "t".into())));
-        assert_eq!(t("SET STATEMENT max_statement_time=5 FOR TRUNCATE TABLE t"), Some((None, "t".into())));
+        assert_eq!(
+            t("truncate `shop`.`my``t` WAIT 5"),
+            Some((Some("shop".into()), "my`t".into()))
+        );
+        assert_eq!(
+            t("/* app */ TRUNCATE shop . t"),
+            Some((Some("shop".into()), "t".into()))
+        );
+        assert_eq!(
+            t("SET STATEMENT max_statement_time=5 FOR TRUNCATE TABLE t"),
+            Some((None, "t".into()))
+        );
         assert_eq!(t("TRUNCATE TABLE"), None);
         assert_eq!(t("TRUNCATEX t"), None);
         assert_eq!(t("DROP TABLE t"), None);

@@ -33,14 +33,33 @@ fn properties(database: &str, token: &str) -> Vec<(String, String)> {
     add("provide.transaction.metadata", "true");
     add("skipped.operations", "none");
     add("heartbeat.interval.ms", "1000");
-    let transforms = ["outbox", "custom", "versioned", "rewrite", "unwrap", "totomb", "withtomb"];
+    let transforms = [
+        "outbox",
+        "custom",
+        "versioned",
+        "rewrite",
+        "unwrap",
+        "totomb",
+        "withtomb",
+    ];
     add("transforms", &transforms.join(","));
     add("predicates", &transforms.join(","));
-    let tables = ["outbox", "outbox_x", "outbox_v", "customers", "orders", "items", "notes"];
+    let tables = [
+        "outbox",
+        "outbox_x",
+        "outbox_v",
+        "customers",
+        "orders",
+        "items",
+        "notes",
+    ];
     for (t, table) in transforms.iter().zip(tables) {
         add(&format!("transforms.{t}.predicate"), t);
         add(&format!("predicates.{t}.type"), MATCHES);
-        add(&format!("predicates.{t}.pattern"), &format!(r".*\.{}\.{table}", regex::escape(database)));
+        add(
+            &format!("predicates.{t}.pattern"),
+            &format!(r".*\.{}\.{table}", regex::escape(database)),
+        );
     }
     add("transforms.outbox.type", ROUTER);
 
@@ -49,50 +68,87 @@ fn properties(database: &str, token: &str) -> Vec<(String, String)> {
     add("transforms.custom.table.field.event.key", "agg_key");
     add("transforms.custom.table.field.event.timestamp", "created");
     add("transforms.custom.route.by.field", "kind");
-    add("transforms.custom.route.topic.regex", "(?<kind>[a-z]+)-(?<num>[0-9]+)");
-    add("transforms.custom.route.topic.replacement", &format!("cmp{token}.${{kind}}.v$2"));
-    add("transforms.custom.table.fields.additional.placement", "type:header:eventType,seq:envelope,shard:partition,type:envelope:etype");
+    add(
+        "transforms.custom.route.topic.regex",
+        "(?<kind>[a-z]+)-(?<num>[0-9]+)",
+    );
+    add(
+        "transforms.custom.route.topic.replacement",
+        &format!("cmp{token}.${{kind}}.v$2"),
+    );
+    add(
+        "transforms.custom.table.fields.additional.placement",
+        "type:header:eventType,seq:envelope,shard:partition,type:envelope:etype",
+    );
     add("transforms.custom.table.expand.json.payload", "true");
     add("transforms.custom.route.tombstone.on.empty.payload", "true");
 
     add("transforms.versioned.type", ROUTER);
-    add("transforms.versioned.table.field.event.schema.version", "ver");
-    add("transforms.versioned.table.fields.additional.placement", "type:envelope");
+    add(
+        "transforms.versioned.table.field.event.schema.version",
+        "ver",
+    );
+    add(
+        "transforms.versioned.table.fields.additional.placement",
+        "type:envelope",
+    );
 
     add("transforms.rewrite.type", UNWRAP);
-    add("transforms.rewrite.delete.tombstone.handling.mode", "rewrite");
-    add("transforms.rewrite.add.fields", "op,table,source.ts_ms,db,transaction.id,before.name:old_name");
+    add(
+        "transforms.rewrite.delete.tombstone.handling.mode",
+        "rewrite",
+    );
+    add(
+        "transforms.rewrite.add.fields",
+        "op,table,source.ts_ms,db,transaction.id,before.name:old_name",
+    );
     add("transforms.rewrite.add.headers", "op,source.ts_ms,db");
 
     add("transforms.unwrap.type", UNWRAP);
 
     add("transforms.totomb.type", UNWRAP);
-    add("transforms.totomb.delete.tombstone.handling.mode", "delete-to-tombstone");
+    add(
+        "transforms.totomb.delete.tombstone.handling.mode",
+        "delete-to-tombstone",
+    );
     add("transforms.totomb.add.headers", "op");
 
     add("transforms.withtomb.type", UNWRAP);
-    add("transforms.withtomb.delete.tombstone.handling.mode", "rewrite-with-tombstone");
+    add(
+        "transforms.withtomb.delete.tombstone.handling.mode",
+        "rewrite-with-tombstone",
+    );
     add("transforms.withtomb.route.by.field", "category");
     add("transforms.withtomb.add.headers", "op,table");
     p
 }
 
-/// A record with everything run-specific made comparable.
+/// A record with everything run-specific made comparable, as text: the
+/// bytes themselves (member order matters), with only the clock-dependent
+/// numbers and `source.version` masked and the connector's name replaced.
 fn normalise(r: &Rec, prefix: &str, keep_timestamp: bool) -> String {
     let text = |s: &str| s.replace(prefix, "<prefix>");
-    let mut value = r.value.as_deref().map(|v| serde_json::from_str::<Value>(&text(v)).expect("JSON value"));
-    if let Some(v) = value.as_mut() {
-        let payload = if v.get("schema").is_some() && v.get("payload").is_some() { &mut v["payload"] } else { v };
-        if payload.get("source").is_some() && payload.get("op").is_some() {
-            for f in ["ts_ms", "ts_us", "ts_ns"] {
-                payload[f] = Value::Null;
-            }
-            payload["source"]["version"] = Value::Null;
-        }
+    let envelope_clock =
+        regex::Regex::new(r#"("op":"[a-z]","ts_ms":)-?\d+(,"ts_us":)-?\d+(,"ts_ns":)-?\d+"#)
+            .unwrap();
+    let version = regex::Regex::new(r#""version":"\d+\.\d+\.\d+\.[A-Za-z0-9]+""#).unwrap();
+    let heartbeat_clock = regex::Regex::new(r#"\{"ts_ms":\d+\}"#).unwrap();
+    let value = r.value.as_deref().map(|v| {
+        serde_json::from_str::<Value>(v).unwrap_or_else(|e| panic!("not JSON ({e}): {v}"));
+        let v = envelope_clock
+            .replace_all(&text(v), "${1}<ts>${2}<ts>${3}<ts>")
+            .into_owned();
+        let v = version
+            .replace_all(&v, r#""version":"<version>""#)
+            .into_owned();
         if r.topic.starts_with("__debezium-heartbeat") {
-            payload["ts_ms"] = Value::Null;
+            heartbeat_clock
+                .replace_all(&v, r#"{"ts_ms":<ts>}"#)
+                .into_owned()
+        } else {
+            v
         }
-    }
+    });
     let headers: Vec<String> = r
         .headers
         .iter()
@@ -105,23 +161,48 @@ fn normalise(r: &Rec, prefix: &str, keep_timestamp: bool) -> String {
         "topic={} partition={}{}\n  key={}\n  value={}\n  headers={}",
         text(&r.topic),
         r.partition,
-        if keep_timestamp { format!(" timestamp={:?}", r.timestamp) } else { String::new() },
+        if keep_timestamp {
+            format!(" timestamp={:?}", r.timestamp)
+        } else {
+            String::new()
+        },
         r.key.as_deref().map_or("<null>".into(), text),
-        value.map_or("<null>".into(), |v| serde_json::to_string(&v).unwrap()),
+        value.unwrap_or_else(|| "<null>".into()),
         headers.join(" ")
     )
 }
 
-fn compare(what: &str, dbz: &[Rec], dbz_prefix: &str, ours: &[Rec], our_prefix: &str, keep_timestamp: bool, problems: &mut Vec<String>) {
-    let a: Vec<String> = dbz.iter().map(|r| normalise(r, dbz_prefix, keep_timestamp)).collect();
-    let b: Vec<String> = ours.iter().map(|r| normalise(r, our_prefix, keep_timestamp)).collect();
+fn compare(
+    what: &str,
+    dbz: &[Rec],
+    dbz_prefix: &str,
+    ours: &[Rec],
+    our_prefix: &str,
+    keep_timestamp: bool,
+    problems: &mut Vec<String>,
+) {
+    let a: Vec<String> = dbz
+        .iter()
+        .map(|r| normalise(r, dbz_prefix, keep_timestamp))
+        .collect();
+    let b: Vec<String> = ours
+        .iter()
+        .map(|r| normalise(r, our_prefix, keep_timestamp))
+        .collect();
     if a.is_empty() {
         problems.push(format!("{what}: Debezium wrote nothing"));
     }
     if a != b {
-        let mut s = format!("{what}: Debezium wrote {} records, binlog-cdc {}", a.len(), b.len());
+        let mut s = format!(
+            "{what}: Debezium wrote {} records, binlog-cdc {}",
+            a.len(),
+            b.len()
+        );
         for i in 0..a.len().max(b.len()) {
-            let (x, y) = (a.get(i).map_or("<none>", String::as_str), b.get(i).map_or("<none>", String::as_str));
+            let (x, y) = (
+                a.get(i).map_or("<none>", String::as_str),
+                b.get(i).map_or("<none>", String::as_str),
+            );
             if x != y {
                 s += &format!("\n #{i} Debezium:   {x}\n #{i} binlog-cdc: {y}");
             }
@@ -136,35 +217,66 @@ fn compare(what: &str, dbz: &[Rec], dbz_prefix: &str, ours: &[Rec], our_prefix: 
 }
 
 fn split(records: &[Rec], prefix: &str) -> Vec<Rec> {
-    records.iter().filter(|r| r.header(LOGICAL_NAME) == Some(prefix)).cloned().collect()
+    records
+        .iter()
+        .filter(|r| r.header(LOGICAL_NAME) == Some(prefix))
+        .cloned()
+        .collect()
 }
 
 /// A value's payload, with or without the schema envelope.
 fn payload(v: Value) -> Value {
     match v {
-        Value::Object(mut m) if m.contains_key("schema") && m.contains_key("payload") => m.remove("payload").unwrap_or_default(),
+        Value::Object(mut m) if m.contains_key("schema") && m.contains_key("payload") => {
+            m.remove("payload").unwrap_or_default()
+        }
         other => other,
     }
 }
 
 /// The transaction ids in the `transaction` blocks of `plain`'s records.
 async fn transaction_ids(bootstrap: &str, prefix: &str, database: &str) -> BTreeSet<String> {
-    let plain = read_settled(bootstrap, &format!("{prefix}.{database}.plain"), Duration::from_secs(30)).await;
-    plain.iter().filter_map(|r| payload(r.value_json()?)["transaction"]["id"].as_str().map(str::to_string)).collect()
+    let plain = read_settled(
+        bootstrap,
+        &format!("{prefix}.{database}.plain"),
+        Duration::from_secs(30),
+    )
+    .await;
+    plain
+        .iter()
+        .filter_map(|r| {
+            payload(r.value_json()?)["transaction"]["id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// The BEGIN/END records of transactions `ids`.
 async fn transaction_records(bootstrap: &str, prefix: &str, ids: &BTreeSet<String>) -> Vec<Rec> {
-    read_settled(bootstrap, &format!("{prefix}.transaction"), Duration::from_secs(30))
-        .await
-        .into_iter()
-        .filter(|r| r.value_json().is_some_and(|v| payload(v)["id"].as_str().is_some_and(|id| ids.contains(id))))
-        .collect()
+    read_settled(
+        bootstrap,
+        &format!("{prefix}.transaction"),
+        Duration::from_secs(30),
+    )
+    .await
+    .into_iter()
+    .filter(|r| {
+        r.value_json()
+            .is_some_and(|v| payload(v)["id"].as_str().is_some_and(|id| ids.contains(id)))
+    })
+    .collect()
 }
 
 /// The first heartbeat record, its topic name without the prefix.
 async fn first_heartbeat(bootstrap: &str, prefix: &str) -> Vec<Rec> {
-    let got = read_until(bootstrap, &format!("__debezium-heartbeat.{prefix}"), Duration::from_secs(30), |r| !r.is_empty()).await;
+    let got = read_until(
+        bootstrap,
+        &format!("__debezium-heartbeat.{prefix}"),
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    )
+    .await;
     got.into_iter()
         .take(1)
         .map(|mut r| {
@@ -258,10 +370,23 @@ async fn same_records_as_debezium(schemas: bool) {
     .await;
 
     // Both wrote everything once the sentinel (99) is on `plain`.
-    let sentinel = |r: &[Rec]| r.iter().any(|r| r.value.as_deref().is_some_and(|v| v.contains(r#""id":99"#)));
+    let sentinel = |r: &[Rec]| {
+        r.iter()
+            .any(|r| r.value.as_deref().is_some_and(|v| v.contains(r#""id":99"#)))
+    };
     for (who, p) in [("Debezium", &dbz_prefix), ("binlog-cdc", &our_prefix)] {
-        let got = read_until(bootstrap, &format!("{p}.{database}.plain"), Duration::from_secs(120), move |r| sentinel(r)).await;
-        let log = if who == "Debezium" { dbz.log_tail(80) } else { cdc.log_tail(80) };
+        let got = read_until(
+            bootstrap,
+            &format!("{p}.{database}.plain"),
+            Duration::from_secs(120),
+            move |r| sentinel(r),
+        )
+        .await;
+        let log = if who == "Debezium" {
+            dbz.log_tail(80)
+        } else {
+            cdc.log_tail(80)
+        };
         assert!(sentinel(&got), "{who} did not deliver the sentinel:\n{log}");
     }
 
@@ -269,10 +394,28 @@ async fn same_records_as_debezium(schemas: bool) {
     // Table topics (plain CDC and ExtractNewRecordState).
     for table in ["plain", "customers", "orders", "items"] {
         let (d, c) = (
-            read_settled(bootstrap, &format!("{dbz_prefix}.{database}.{table}"), Duration::from_secs(30)).await,
-            read_settled(bootstrap, &format!("{our_prefix}.{database}.{table}"), Duration::from_secs(30)).await,
+            read_settled(
+                bootstrap,
+                &format!("{dbz_prefix}.{database}.{table}"),
+                Duration::from_secs(30),
+            )
+            .await,
+            read_settled(
+                bootstrap,
+                &format!("{our_prefix}.{database}.{table}"),
+                Duration::from_secs(30),
+            )
+            .await,
         );
-        compare(table, &d, &dbz_prefix, &c, &our_prefix, false, &mut problems);
+        compare(
+            table,
+            &d,
+            &dbz_prefix,
+            &c,
+            &our_prefix,
+            false,
+            &mut problems,
+        );
     }
     // Topics named by the data, shared by both connectors.
     for (topic, timestamps) in [
@@ -285,8 +428,20 @@ async fn same_records_as_debezium(schemas: bool) {
     ] {
         let all = read_settled(bootstrap, &topic, Duration::from_secs(30)).await;
         let ours_topic = topic.replace(&dbz_prefix, &our_prefix);
-        let ours_all = if ours_topic == topic { all.clone() } else { read_settled(bootstrap, &ours_topic, Duration::from_secs(30)).await };
-        compare(&topic, &split(&all, &dbz_prefix), &dbz_prefix, &split(&ours_all, &our_prefix), &our_prefix, timestamps, &mut problems);
+        let ours_all = if ours_topic == topic {
+            all.clone()
+        } else {
+            read_settled(bootstrap, &ours_topic, Duration::from_secs(30)).await
+        };
+        compare(
+            &topic,
+            &split(&all, &dbz_prefix),
+            &dbz_prefix,
+            &split(&ours_all, &our_prefix),
+            &our_prefix,
+            timestamps,
+            &mut problems,
+        );
     }
     // Transaction metadata of this test's transactions (the server has
     // other tests' transactions too: Debezium writes BEGIN/END for all).
@@ -295,19 +450,50 @@ async fn same_records_as_debezium(schemas: bool) {
         transaction_ids(bootstrap, &our_prefix, &database).await,
     );
     if dbz_ids != our_ids || dbz_ids.len() < 10 {
-        problems.push(format!("transaction ids: Debezium {dbz_ids:?}, binlog-cdc {our_ids:?}"));
+        problems.push(format!(
+            "transaction ids: Debezium {dbz_ids:?}, binlog-cdc {our_ids:?}"
+        ));
     }
     let (d, c) = (
         transaction_records(bootstrap, &dbz_prefix, &dbz_ids).await,
         transaction_records(bootstrap, &our_prefix, &dbz_ids).await,
     );
-    compare("transaction", &d, &dbz_prefix, &c, &our_prefix, false, &mut problems);
+    compare(
+        "transaction",
+        &d,
+        &dbz_prefix,
+        &c,
+        &our_prefix,
+        false,
+        &mut problems,
+    );
     // Heartbeats: same key, schema and (clock aside) value.
-    let (d, c) = (first_heartbeat(bootstrap, &dbz_prefix).await, first_heartbeat(bootstrap, &our_prefix).await);
-    compare("heartbeat", &d, &dbz_prefix, &c, &our_prefix, false, &mut problems);
+    let (d, c) = (
+        first_heartbeat(bootstrap, &dbz_prefix).await,
+        first_heartbeat(bootstrap, &our_prefix).await,
+    );
+    compare(
+        "heartbeat",
+        &d,
+        &dbz_prefix,
+        &c,
+        &our_prefix,
+        false,
+        &mut problems,
+    );
 
-    let dbz_warnings: Vec<String> = dbz.log_tail(100_000).lines().filter(|l| l.contains("] ERROR ")).map(str::to_string).collect();
+    let dbz_warnings: Vec<String> = dbz
+        .log_tail(100_000)
+        .lines()
+        .filter(|l| l.contains("] ERROR "))
+        .map(str::to_string)
+        .collect();
     let _ = cdc.terminate(Duration::from_secs(10)).await;
     dbz.stop_gracefully(Duration::from_secs(5)).await;
-    assert!(problems.is_empty(), "{}\nDebezium errors:\n{}", problems.join("\n"), dbz_warnings.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{}\nDebezium errors:\n{}",
+        problems.join("\n"),
+        dbz_warnings.join("\n")
+    );
 }

@@ -26,20 +26,32 @@ pub struct Rec {
 
 impl Rec {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.as_deref())
     }
     pub fn value_json(&self) -> Option<serde_json::Value> {
-        self.value.as_deref().map(|v| serde_json::from_str(v).unwrap_or_else(|e| panic!("value is not JSON ({e}): {v}")))
+        self.value.as_deref().map(|v| {
+            serde_json::from_str(v).unwrap_or_else(|e| panic!("value is not JSON ({e}): {v}"))
+        })
     }
     pub fn key_json(&self) -> Option<serde_json::Value> {
-        self.key.as_deref().map(|v| serde_json::from_str(v).unwrap_or_else(|e| panic!("key is not JSON ({e}): {v}")))
+        self.key.as_deref().map(|v| {
+            serde_json::from_str(v).unwrap_or_else(|e| panic!("key is not JSON ({e}): {v}"))
+        })
     }
 }
 
 /// Reads `topic` from the beginning until `enough` says so, the end of the
 /// topic is reached after `deadline`, or `deadline` passes; the records in
 /// (partition, offset) order.
-pub async fn read_until(bootstrap: &str, topic: &str, deadline: Duration, enough: impl Fn(&[Rec]) -> bool + Send + 'static) -> Vec<Rec> {
+pub async fn read_until(
+    bootstrap: &str,
+    topic: &str,
+    deadline: Duration,
+    enough: impl Fn(&[Rec]) -> bool + Send + 'static,
+) -> Vec<Rec> {
     let (bootstrap, topic) = (bootstrap.to_string(), topic.to_string());
     tokio::task::spawn_blocking(move || {
         let end = Instant::now() + deadline;
@@ -54,7 +66,14 @@ pub async fn read_until(bootstrap: &str, topic: &str, deadline: Duration, enough
             let found = consumer
                 .fetch_metadata(Some(&topic), Duration::from_secs(5))
                 .ok()
-                .and_then(|md| md.topics().first().map(|t| (t.error().is_none(), t.partitions().iter().map(|p| p.id()).collect::<Vec<_>>())))
+                .and_then(|md| {
+                    md.topics().first().map(|t| {
+                        (
+                            t.error().is_none(),
+                            t.partitions().iter().map(|p| p.id()).collect::<Vec<_>>(),
+                        )
+                    })
+                })
                 .filter(|(ok, parts)| *ok && !parts.is_empty())
                 .map(|(_, p)| p);
             if let Some(p) = found {
@@ -67,19 +86,29 @@ pub async fn read_until(bootstrap: &str, topic: &str, deadline: Duration, enough
         };
         let mut tpl = TopicPartitionList::new();
         for p in &partitions {
-            tpl.add_partition_offset(&topic, *p, Offset::Beginning).expect("partition");
+            tpl.add_partition_offset(&topic, *p, Offset::Beginning)
+                .expect("partition");
         }
         consumer.assign(&tpl).expect("assign");
         let mut out: Vec<Rec> = Vec::new();
         let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
         while Instant::now() < end && !enough(&out) {
-            let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else { continue };
+            let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) else {
+                continue;
+            };
             out.push(Rec {
                 topic: m.topic().to_string(),
                 partition: m.partition(),
                 key: text(m.key()),
                 value: text(m.payload()),
-                headers: m.headers().map(|h| h.iter().map(|h| (h.key.to_string(), text(h.value))).collect()).unwrap_or_default(),
+                headers: m
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| (h.key.to_string(), text(h.value)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 timestamp: m.timestamp().to_millis(),
             });
         }
@@ -91,11 +120,20 @@ pub async fn read_until(bootstrap: &str, topic: &str, deadline: Duration, enough
 
 /// The records of `topic` written by the connector whose `topic.prefix`
 /// is `prefix`, once there are at least `n` (or after `deadline`).
-pub async fn read_from(bootstrap: &str, topic: &str, prefix: &str, n: usize, deadline: Duration) -> Vec<Rec> {
+pub async fn read_from(
+    bootstrap: &str,
+    topic: &str,
+    prefix: &str,
+    n: usize,
+    deadline: Duration,
+) -> Vec<Rec> {
     let p = prefix.to_string();
     let mine = move |r: &Rec| r.header(LOGICAL_NAME) == Some(p.as_str());
     let m = mine.clone();
-    let got = read_until(bootstrap, topic, deadline, move |rs| rs.iter().filter(|r| m(r)).count() >= n).await;
+    let got = read_until(bootstrap, topic, deadline, move |rs| {
+        rs.iter().filter(|r| m(r)).count() >= n
+    })
+    .await;
     got.into_iter().filter(|r| mine(r)).collect()
 }
 
