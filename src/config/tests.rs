@@ -502,7 +502,7 @@ fn queue_bounds() {
             .unwrap()
             .pipeline
             .max_queue_size_bytes,
-        64 * 1024 * 1024
+        16 * 1024 * 1024
     );
 }
 

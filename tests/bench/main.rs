@@ -27,6 +27,7 @@
 #[path = "../it/support/mod.rs"]
 mod support;
 
+mod ceiling;
 mod latency;
 mod peers;
 mod report;
@@ -173,6 +174,15 @@ async fn bench() {
     let b0 = workload::binlog_total(&db).await;
 
     let mut report = Report::new(json!({}));
+
+    // The broker's JIT warms up on records like the cases' before anything
+    // is measured.
+    let warm = env_num("BENCH_WARMUP_RECORDS", s.rows.min(200_000));
+    if warm > 0 {
+        let t = unique_prefix("bench_warmup");
+        let row = ceiling::bare_produce(&bootstrap, &t, s.partitions as i32, &ceiling::synthetic(), warm, kafka.pid()).await;
+        eprintln!("[bench] broker warm-up: {} records in {:.1} s", warm, row.seconds);
+    }
     let parts = s.partitions.to_string();
     // BENCH_OURS_PROPS="producer.linger.ms=20,max.queue.size.in.bytes=…":
     // extra connector properties, to try settings without rebuilding.
@@ -329,6 +339,14 @@ async fn bench() {
         let notes = idle.map(|k| vec![format!("RSS idle after the drain {:.1} MiB", k as f64 / 1024.0)]).unwrap_or_default();
         for row in drain_rows(OURS, &watched, &ours_segments, notes) {
             report.push(row);
+        }
+        // The Kafka ceiling: case 1's records from a bare producer.
+        if s.case("1") {
+            let got = support::kafka::consume(&bootstrap, &topic(&prefix, ORDERS), 1, Duration::from_secs(30)).await;
+            if let Some(template) = got.first() {
+                let t = unique_prefix("bench_ceiling");
+                report.push(ceiling::bare_produce(&bootstrap, &t, s.partitions as i32, template, n, kafka.pid()).await);
+            }
         }
 
         if let Some(d) = dbz.as_mut() {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::report::Row;
 use crate::stats::{self, Threshold, Watch, Watched};
-use crate::support::cdc::{CdcConfig, BINARY};
+use crate::support::cdc::{binary, CdcConfig};
 use crate::support::process::{self, tail};
 
 /// One case of a drain run.
@@ -91,7 +91,7 @@ pub async fn ours_stdout(case: &str, cfg: &CdcConfig, lines: u64, binlog_bytes: 
     let path = cfg.write(dir.path());
     let log = dir.path().join("cdc.log");
     let Ok(err_out) = std::fs::File::create(&log) else { return Row::failed(case, crate::report::OURS, "log") };
-    let mut cmd = Command::new(BINARY);
+    let mut cmd = Command::new(binary());
     cmd.arg("--config").arg(&path).env("BINLOG_CDC_LOG", "info");
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(err_out);
     let started = Instant::now();

@@ -5,7 +5,11 @@
 //! standalone, snapshot.mode=initial, same table, same Kafka) the same way,
 //! its rate also given from its first record (JVM start excluded).
 //! BENCH_PEERS=none skips Debezium; BENCH_SNAPSHOT_THREADS sets
-//! snapshot.max.threads for binlog-cdc.
+//! snapshot.max.threads for binlog-cdc; BENCH_TRACE_RSS=1 prints records
+//! and RSS as they go; BENCH_MALLOC_ARENA_MAX overrides glibc's arena count
+//! (main.rs sets 2; without it RSS grew with every record: 1.8 GiB at 1M).
+//! Last run (2 cores, load average ~6 from other runs): binlog-cdc 65k
+//! rows/s, 13 CPU s, 204 MiB peak RSS; Debezium 5.2k rows/s, 481 MiB.
 
 use std::time::{Duration, Instant};
 

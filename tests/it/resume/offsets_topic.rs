@@ -102,6 +102,19 @@ async fn offsets_topic_is_kafka_connect_format_and_tracks_the_server() {
 
     // A binlog rotation without transactions after it: still the server's position.
     db.exec("FLUSH BINARY LOGS").await;
+    // MariaDB writes a second BINLOG_CHECKPOINT into the new file once the
+    // old file's transactions are checkpointed, asynchronously: wait for it
+    // before taking the server's position as the one to reach.
+    let settled = crate::support::wait::wait_until("binlog checkpoint in the new file", Duration::from_secs(30), || async {
+        let (f, _) = master_status(&db).await;
+        let events: Vec<mysql_async::Row> = db.query(&format!("SHOW BINLOG EVENTS IN '{f}'")).await;
+        events.iter().any(|e| {
+            e.get::<String, _>(2).as_deref() == Some("Binlog_checkpoint")
+                && e.get::<String, _>(5).is_some_and(|info| info.contains(&f))
+        })
+    })
+    .await;
+    assert!(settled, "the new binlog file never got its own checkpoint");
     let (file2, pos2) = master_status(&db).await;
     assert_ne!(file2, file);
     let rotated = wait_stored(bootstrap, &cfg, Duration::from_secs(30), |v| matches(v, &file2, pos2, &gtids).then(|| v.clone())).await;

@@ -13,6 +13,12 @@ use super::wait;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_binlog-cdc");
 
+/// The binary to run: [`BINARY`], or `BINLOG_CDC_IT_BINARY` when set (e.g.
+/// the static musl build, for `make bench`).
+pub fn binary() -> std::ffi::OsString {
+    std::env::var_os("BINLOG_CDC_IT_BINARY").unwrap_or_else(|| BINARY.into())
+}
+
 /// A replica server id no other test uses.
 pub fn server_id() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -90,7 +96,7 @@ impl Cdc {
         let dir = process::scratch_dir("cdc");
         let path = cfg.write(dir.path());
         let log = dir.path().join("cdc.log");
-        let mut cmd = Command::new(BINARY);
+        let mut cmd = Command::new(binary());
         cmd.arg("--config").arg(&path).env("BINLOG_CDC_LOG", "info,binlog_cdc=debug");
         for (k, v) in env {
             cmd.env(k, v);
@@ -148,7 +154,7 @@ impl Cdc {
 pub fn run_cli(cfg: &CdcConfig, args: &[&str]) -> Output {
     let dir = process::scratch_dir("cdc-cli");
     let path = cfg.write(dir.path());
-    Command::new(BINARY)
+    Command::new(binary())
         .args(args)
         .arg("--config")
         .arg(&path)
