@@ -63,6 +63,7 @@ bench: jars
 bench-quick: jars
 	BENCH_ROWS=$${BENCH_ROWS:-20000} BENCH_BIG_ROWS=$${BENCH_BIG_ROWS:-100000} \
 	BENCH_LATENCY_SECS=$${BENCH_LATENCY_SECS:-5} BENCH_WARMUP_SECS=$${BENCH_WARMUP_SECS:-1} \
+	BENCH_SNAPSHOT_ROWS=$${BENCH_SNAPSHOT_ROWS:-20000} \
 	$(CARGO) test --release --test bench -- --ignored --nocapture --test-threads=1
 
 # One static binary for x86_64 Linux (musl): librdkafka (cmake build), OpenSSL

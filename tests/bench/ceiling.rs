@@ -45,8 +45,15 @@ pub async fn bare_produce(bootstrap: &str, topic: &str, partitions: i32, templat
     let case = format!("0. Kafka ceiling: bare producer, {} records like case 1's", crate::human(n));
     let name = "librdkafka alone (binlog-cdc's producer settings)";
     create_topic(bootstrap, topic, partitions, &[]).await;
+    // The same `producer.*` overrides as binlog-cdc gets (BENCH_OURS_PROPS).
+    let extra: BTreeMap<String, String> = std::env::var("BENCH_OURS_PROPS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.trim().strip_prefix("producer.")?.to_string(), v.trim().to_string())))
+        .collect();
     let producer: ThreadedProducer<DefaultProducerContext> =
-        match binlog_cdc::sink::kafka::producer_config(bootstrap, "bench-ceiling", &BTreeMap::new()).create() {
+        match binlog_cdc::sink::kafka::producer_config(bootstrap, "bench-ceiling", &extra).create() {
             Ok(p) => p,
             Err(e) => return Row::failed(&case, name, e.to_string()),
         };
@@ -56,6 +63,16 @@ pub async fn bare_produce(bootstrap: &str, topic: &str, partitions: i32, templat
     }
     let value = template.value.clone().unwrap_or_default();
     let key_text = String::from_utf8_lossy(template.key.as_deref().unwrap_or_default()).into_owned();
+    // Leaders known before the clock starts (as binlog-cdc waits for them).
+    for _ in 0..100 {
+        let ready = producer.client().fetch_metadata(Some(topic), Duration::from_secs(2)).ok().is_some_and(|md| {
+            md.topics().iter().any(|t| t.error().is_none() && !t.partitions().is_empty() && t.partitions().iter().all(|p| p.leader() >= 0))
+        });
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (cpu0, broker0) = (self_cpu(), stats::cpu_of(kafka_pid));
     let started = Instant::now();
     let topic_owned = topic.to_string();
