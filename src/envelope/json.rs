@@ -16,6 +16,12 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
 
 /// Writes the escaped body of a string (no quotes). `bytes` must be UTF-8.
 pub fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Most strings need no escape: one branch-free (vectorised) pass tells.
+    let special = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0xF0));
+    if !special {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {

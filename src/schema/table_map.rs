@@ -10,6 +10,7 @@
 
 use mysql_common::binlog::events::{OptionalMetadataField, TableMapEvent};
 use mysql_common::constants::ColumnType;
+use mysql_common::proto::MySerialize;
 
 use super::{Column, ColumnKind, TableSchema};
 use crate::decode::rows::{types, ColumnPlan};
@@ -83,19 +84,18 @@ fn build(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Option<&TableSc
                     charsets[*c] = Some(cs);
                 }
             }
+            // mysql_common's own iterators preallocate the count the bytes
+            // claim (a corrupt event would abort the process): parse the
+            // raw field with bounds instead.
             OptionalMetadataField::EnumStrValue(v) => {
-                enum_values = v
-                    .iter_values()
-                    .filter_map(Result::ok)
-                    .map(|e| e.values().iter().map(|s| s.value().into_owned()).collect())
-                    .collect();
+                let mut raw = Vec::new();
+                v.serialize(&mut raw);
+                enum_values = str_values(&raw)?;
             }
             OptionalMetadataField::SetStrValue(v) => {
-                set_values = v
-                    .iter_values()
-                    .filter_map(Result::ok)
-                    .map(|e| e.values().iter().map(|s| s.value().into_owned()).collect())
-                    .collect();
+                let mut raw = Vec::new();
+                v.serialize(&mut raw);
+                set_values = str_values(&raw)?;
             }
             OptionalMetadataField::SimplePrimaryKey(pk) => {
                 key = pk.iter_indexes().filter_map(Result::ok).map(|i| i as usize).collect();
@@ -174,6 +174,45 @@ fn build(tme: &TableMapEvent<'_>, plans: &[ColumnPlan], current: Option<&TableSc
     })
 }
 
+/// ENUM/SET literals of every such column: per column a length-encoded
+/// count, then that many length-encoded strings. `None` if the bytes do not
+/// hold what they claim.
+fn str_values(mut raw: &[u8]) -> Option<Vec<Vec<String>>> {
+    fn lenenc(buf: &mut &[u8]) -> Option<u64> {
+        let (&first, rest) = buf.split_first()?;
+        let n = match first {
+            0..=250 => {
+                *buf = rest;
+                return Some(u64::from(first));
+            }
+            0xfc => 2,
+            0xfd => 3,
+            0xfe => 8,
+            _ => return None,
+        };
+        let bytes = rest.get(..n)?;
+        *buf = &rest[n..];
+        Some(bytes.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+    let mut columns = Vec::new();
+    while !raw.is_empty() {
+        let count = lenenc(&mut raw)?;
+        // Every literal takes at least its length byte.
+        if count > raw.len() as u64 {
+            return None;
+        }
+        let mut values = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let len = usize::try_from(lenenc(&mut raw)?).ok()?;
+            let bytes = raw.get(..len)?;
+            values.push(String::from_utf8_lossy(bytes).into_owned());
+            raw = &raw[len..];
+        }
+        columns.push(values);
+    }
+    Some(columns)
+}
+
 fn kind_of(plan: &ColumnPlan, binary: bool) -> Option<ColumnKind> {
     use types::*;
     use ColumnKind::*;
@@ -205,4 +244,18 @@ fn kind_of(plan: &ColumnPlan, binary: bool) -> Option<ColumnKind> {
         VECTOR => Vector,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod str_values_tests {
+    use super::str_values;
+
+    #[test]
+    fn parses_literals_and_refuses_impossible_counts() {
+        assert_eq!(str_values(&[2, 1, b'a', 2, b'b', b'c', 1, 1, b'x']), Some(vec![vec!["a".into(), "bc".into()], vec!["x".into()]]));
+        // A count of 2^56 with three bytes behind it.
+        assert_eq!(str_values(&[0xfe, 0, 0, 0, 0, 0, 0, 0, 1, 1, b'a']), None);
+        assert_eq!(str_values(&[1, 5, b'a']), None);
+        assert_eq!(str_values(&[]), Some(vec![]));
+    }
 }

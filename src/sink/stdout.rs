@@ -15,20 +15,27 @@ pub struct StdoutError(#[from] std::io::Error);
 
 pub async fn run(mut rx: channel::Receiver<Batch>) -> Result<(), StdoutError> {
     let stdout = std::io::stdout();
-    let mut line = Vec::with_capacity(4096);
+    // Lines are collected and written a batch (at most 1 MiB) at a time:
+    // standard output is line-buffered, one write(2) per line otherwise.
+    const CHUNK: usize = 1 << 20;
+    let mut buf = Vec::with_capacity(64 * 1024);
     while let Some((batch, permit)) = rx.recv().await {
         let mut out = stdout.lock();
         for r in &batch.records {
-            line.clear();
-            line.extend_from_slice(b"{\"topic\":");
-            json::string(&mut line, &r.topic);
-            line.extend_from_slice(b",\"key\":");
-            line.extend_from_slice(r.key.as_deref().unwrap_or(b"null"));
-            line.extend_from_slice(b",\"value\":");
-            line.extend_from_slice(r.value.as_deref().unwrap_or(b"null"));
-            line.extend_from_slice(b"}\n");
-            out.write_all(&line)?;
+            buf.extend_from_slice(b"{\"topic\":");
+            json::string(&mut buf, &r.topic);
+            buf.extend_from_slice(b",\"key\":");
+            buf.extend_from_slice(r.key.as_deref().unwrap_or(b"null"));
+            buf.extend_from_slice(b",\"value\":");
+            buf.extend_from_slice(r.value.as_deref().unwrap_or(b"null"));
+            buf.extend_from_slice(b"}\n");
+            if buf.len() >= CHUNK {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
         }
+        out.write_all(&buf)?;
+        buf.clear();
         out.flush()?;
         drop(permit);
     }
