@@ -131,6 +131,12 @@ async fn mysql_gtid_stream_source_block_and_restart_mid_transaction() {
 
     let cdc = Cdc::start(&cfg);
     cdc.wait_streaming(Duration::from_secs(60)).await;
+    // The connector logs "streaming" once its dump request is sent; the
+    // primary records it when it has read it.
+    crate::support::wait::wait_until("the dump request reached the primary", Duration::from_secs(30), || async {
+        !primary.dumps().is_empty()
+    })
+    .await;
     assert_eq!(primary.dumps(), [format!("gtid:{UUID}:1-22")], "COM_BINLOG_DUMP_GTID with SHOW BINARY LOG STATUS's set");
 
     // Transaction 23 whole; transaction 24 up to its first rows event.
