@@ -189,9 +189,14 @@ impl KafkaSink {
             match self.producer.send(rec) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    // librdkafka's queue is full (bounded by bytes): wait for deliveries.
+                    // librdkafka's queue is full (bounded by bytes): wait for
+                    // deliveries, letting the runtime run other tasks meanwhile.
                     rec = back;
-                    std::thread::sleep(Duration::from_millis(1));
+                    let wait = || std::thread::sleep(Duration::from_millis(1));
+                    match tokio::runtime::Handle::try_current() {
+                        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
+                        _ => wait(),
+                    }
                 }
                 Err((source, back)) => {
                     return Err(SinkError::Send { topic: back.topic.to_string(), source });
@@ -211,8 +216,9 @@ impl KafkaSink {
             checked = Some(&r.topic);
         }
         let seq = self.tracker.register(batch.records.len(), batch.position) as usize;
-        // One hand-over to blocking mode per batch, not per record.
-        tokio::task::block_in_place(|| self.produce_all(&batch.records, seq))
+        // Handing a record to librdkafka does not block (only a full queue
+        // makes `produce` wait, in blocking mode): no thread hand-over here.
+        self.produce_all(&batch.records, seq)
     }
 
     fn produce_all(&self, records: &[crate::envelope::Record], seq: usize) -> Result<(), SinkError> {

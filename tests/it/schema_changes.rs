@@ -87,8 +87,8 @@ async fn schema_change_records_match_debezium() {
         );
     }
     assert!(ours_records.iter().all(|r| r.partition == 0));
-    // The no_data snapshot's own schema records match Debezium's too.
-    let snapshot_records = |records: &[Record]| records.iter().filter(|r| r.value_str().is_some_and(|v| !v.contains("\"snapshot\":\"false\""))).count();
-    assert_eq!(snapshot_records(&ours_records), snapshot_records(&dbz_records), "snapshot schema records");
+    // Not compared: the no_data snapshot's own schema records. Debezium
+    // writes DDL for every table on the server (its history stores all of
+    // them); binlog-cdc for the captured ones only.
     cdc.terminate(Duration::from_secs(20)).await;
 }
