@@ -22,6 +22,11 @@ fn normalise(records: &[Record], prefix: &str) -> Vec<(Value, Value)> {
             if p["source"]["snapshot"] != "false" {
                 return None; // Debezium's no_data snapshot records
             }
+            // Debezium also writes DDL of databases it does not capture
+            // (other tests' on the shared server); only ours are compared.
+            if !p["databaseName"].as_str().is_some_and(|d| d.starts_with("schema_changes_")) {
+                return None;
+            }
             p["ts_ms"] = Value::Null;
             for f in ["ts_ms", "ts_us", "ts_ns", "version"] {
                 p["source"][f] = Value::Null;

@@ -141,6 +141,14 @@ fn normalise(r: &Rec, prefix: &str, keep_timestamp: bool) -> String {
         let v = version
             .replace_all(&v, r#""version":"<version>""#)
             .into_owned();
+        // BEGIN/END carry the time of the event before them: on a server
+        // shared with other tests that event can be another test's, seen at
+        // a different moment by each connector. Compared in isolation only.
+        let v = if std::env::var_os("BINLOG_CDC_IT_STRICT_TX_TS").is_none() && r.topic.ends_with(".transaction") {
+            regex::Regex::new(r#"("ts_ms":)\d+(\}+)$"#).unwrap().replace_all(&v, "${1}<ts>${2}").into_owned()
+        } else {
+            v
+        };
         if r.topic.starts_with("__debezium-heartbeat") {
             heartbeat_clock
                 .replace_all(&v, r#"{"ts_ms":<ts>}"#)
