@@ -16,6 +16,7 @@ use crate::envelope::Encoder;
 use crate::offsets::position::Position;
 use crate::offsets::store::{OffsetStore, StoreError};
 use crate::schema::Catalog;
+use crate::snapshot::incremental::{BlockingContext, Controller};
 use crate::sink::kafka::{KafkaSink, SinkError};
 use crate::sink::topics::TopicError;
 use crate::transform::Transforms;
@@ -176,6 +177,12 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
     if !problems.is_empty() {
         return Err(AppError::Preflight(problems));
     }
+    if let Some(s) = settings::incremental(&cfg) {
+        let (db, table) = &s.signal_table;
+        for p in preflight::check_signal_table(&mut conn, db, table).await.map_err(|e| source::query_error(&source_cfg, e))? {
+            warn!(problem = %p, "signals cannot work until this is fixed");
+        }
+    }
 
     let store = settings::offset_store(&cfg);
     let stored = match &store {
@@ -241,6 +248,17 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
             return Ok(());
         }
     };
+    let incremental = settings::incremental(&cfg).map(|s| {
+        let encoder = Arc::new(Encoder::new(settings::envelope(&cfg)));
+        let mut c = Controller::new(s, pool.clone(), filters.clone(), encoder, &start);
+        c.blocking = Some(BlockingContext {
+            settings: snapshot_settings.clone(),
+            source: source_cfg.clone(),
+            envelope: settings::envelope(&cfg),
+            shutdown: shutdown.clone(),
+        });
+        c
+    });
     let mut decoder = Decoder::new(
         settings::decoder(&cfg),
         Encoder::new(settings::envelope(&cfg)),
@@ -250,6 +268,9 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
         start,
     )
     .with_transforms(Transforms::new(settings::transforms(&cfg), Some(pool.clone())));
+    if let Some(c) = incremental {
+        decoder = decoder.with_incremental(c);
+    }
     log_unused_transform_properties(&cfg);
     let streamed = stream::run(&source_cfg, &mut decoder, shutdown).await;
     let finished = decoder.finish().await;
@@ -279,6 +300,12 @@ pub async fn check(cfg: &Config) -> Result<Vec<String>, AppError> {
             }
             for p in preflight::check_privileges(&mut conn).await.map_err(query_error)? {
                 problems.push(p.to_string());
+            }
+            if let Some(s) = settings::incremental(cfg) {
+                let (db, table) = &s.signal_table;
+                for p in preflight::check_signal_table(&mut conn, db, table).await.map_err(query_error)? {
+                    problems.push(p.to_string());
+                }
             }
             let _ = conn.disconnect().await;
         }

@@ -152,6 +152,16 @@ pub async fn initial_position(conn: &mut mysql_async::Conn, cfg: &Config) -> Res
 }
 
 /// The snapshot stage's settings (`snapshot.*`).
+/// Incremental snapshots and signals: on when `signal.data.collection` is set.
+pub fn incremental(cfg: &Config) -> Option<crate::snapshot::incremental::Settings> {
+    let signal_table = cfg.snapshot.signal_table.clone()?;
+    Some(crate::snapshot::incremental::Settings {
+        signal_table,
+        chunk_size: cfg.snapshot.incremental_chunk_size.max(1),
+        insert_delete: cfg.snapshot.watermarking == config::WatermarkingStrategy::InsertDelete,
+    })
+}
+
 pub fn snapshot(cfg: &Config) -> crate::snapshot::SnapshotSettings {
     use crate::snapshot::{Locking, Mode, SnapshotSettings};
     SnapshotSettings {

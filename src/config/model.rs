@@ -90,6 +90,14 @@ pub struct SnapshotConfig {
     /// `snapshot.max.threads`: reader connections; `None` = binlog-cdc's
     /// default ([`DEFAULT_SNAPSHOT_MAX_THREADS`]; Debezium's is 1).
     pub max_threads: Option<u32>,
+    /// `signal.data.collection`: the signal table as (database, table);
+    /// `None` = no signals (and so no incremental or blocking snapshots).
+    pub signal_table: Option<(String, String)>,
+    /// `incremental.snapshot.chunk.size` (default 1024): rows per
+    /// incremental-snapshot chunk (one watermark window).
+    pub incremental_chunk_size: u64,
+    /// `incremental.snapshot.watermarking.strategy` (default `insert_insert`).
+    pub watermarking: WatermarkingStrategy,
 }
 
 /// Rows per snapshot chunk query when `snapshot.fetch.size` is not set.
@@ -434,6 +442,17 @@ property_enum! {
 }
 
 property_enum! {
+    /// `incremental.snapshot.watermarking.strategy`: how a chunk's window
+    /// is closed in the signal table.
+    WatermarkingStrategy {
+        /// Insert a `-close` row after the `-open` row.
+        InsertInsert = "insert_insert",
+        /// Delete the `-open` row (the signal table stays small).
+        InsertDelete = "insert_delete",
+    }
+}
+
+property_enum! {
     /// `decimal.handling.mode`.
     DecimalHandlingMode {
         Precise = "precise",
@@ -571,6 +590,7 @@ mod tests {
         check::<Flavor>(Flavor::as_str);
         check::<SnapshotMode>(SnapshotMode::as_str);
         check::<SnapshotLockingMode>(SnapshotLockingMode::as_str);
+        check::<WatermarkingStrategy>(WatermarkingStrategy::as_str);
         check::<DecimalHandlingMode>(DecimalHandlingMode::as_str);
         check::<TimePrecisionMode>(TimePrecisionMode::as_str);
         check::<BigintUnsignedHandlingMode>(BigintUnsignedHandlingMode::as_str);

@@ -609,6 +609,26 @@ fn snapshot_settings() {
 }
 
 #[test]
+fn signal_and_incremental_snapshot_settings() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.snapshot.signal_table, None);
+    assert_eq!(c.snapshot.incremental_chunk_size, 1024);
+    assert_eq!(c.snapshot.watermarking, WatermarkingStrategy::InsertInsert);
+    let c = parse(&format!(
+        "{MINIMAL}signal.data.collection: shop.debezium_signal\nsignal.enabled.channels: source\nincremental.snapshot.chunk.size: 50\nincremental.snapshot.watermarking.strategy: insert_delete\n"
+    ))
+    .unwrap();
+    assert_eq!(c.snapshot.signal_table, Some(("shop".into(), "debezium_signal".into())));
+    assert_eq!(c.snapshot.incremental_chunk_size, 50);
+    assert_eq!(c.snapshot.watermarking, WatermarkingStrategy::InsertDelete);
+    let msg = parse(&format!("{MINIMAL}signal.data.collection: nodot\n")).unwrap_err().to_string();
+    assert!(msg.contains("signal.data.collection") && msg.contains("<database>.<table>"), "{msg}");
+    let msg = parse(&format!("{MINIMAL}signal.enabled.channels: source,kafka\n")).unwrap_err().to_string();
+    assert!(msg.contains("`signal.enabled.channels: source,kafka` is not implemented yet"), "{msg}");
+    assert!(parse(&format!("{MINIMAL}incremental.snapshot.chunk.size: 0\n")).is_err());
+}
+
+#[test]
 fn values_not_implemented_yet() {
     assert!(message("database.ssl.mode: required")
         .starts_with("`database.ssl.mode: required` is not implemented yet; TLS"));

@@ -180,6 +180,34 @@ impl Validator {
             lock_timeout_ms: self.integer("snapshot.lock.timeout.ms", 10_000, 1, i64::MAX) as u64,
             fetch_size,
             max_threads,
+            signal_table: self.signal_table(),
+            incremental_chunk_size: self.integer("incremental.snapshot.chunk.size", 1024, 1, i32::MAX as i64) as u64,
+            watermarking: self.choice("incremental.snapshot.watermarking.strategy", WatermarkingStrategy::InsertInsert),
+        }
+    }
+
+    /// `signal.data.collection` (`<database>.<table>`) and
+    /// `signal.enabled.channels` (only the `source` channel exists here).
+    fn signal_table(&mut self) -> Option<(String, String)> {
+        if let Some(channels) = self.take("signal.enabled.channels") {
+            if channels.split(',').map(str::trim).any(|c| !c.is_empty() && c != "source") {
+                self.not_implemented(
+                    "signal.enabled.channels",
+                    &channels,
+                    "binlog-cdc reads signals from the signal table only (channel `source`)",
+                );
+            }
+        }
+        let text = self.take("signal.data.collection")?;
+        let text = text.trim();
+        match text.split_once('.') {
+            Some((db, table)) if !db.is_empty() && !table.is_empty() && !table.contains('.') => {
+                Some((db.to_string(), table.to_string()))
+            }
+            _ => {
+                self.invalid("signal.data.collection", "`<database>.<table>` naming the signal table", text);
+                None
+            }
         }
     }
 

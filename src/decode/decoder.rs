@@ -33,6 +33,8 @@ use crate::telemetry;
 
 /// Glue to the transform stage (transaction metadata, heartbeats, truncates).
 mod transform_hooks;
+/// Glue to incremental and blocking snapshots (signals, watermark windows).
+mod snapshot_hooks;
 
 /// Records handed to the sink together with the position that is safe to
 /// store once all of them (and everything before) are acknowledged.
@@ -117,6 +119,8 @@ pub enum DecodeError {
     Event { kind: &'static str, file: String, pos: u64, message: String },
     #[error("the sink stopped; no more records can be delivered")]
     SinkClosed,
+    #[error(transparent)]
+    Incremental(#[from] crate::snapshot::incremental::IncrementalError),
     #[error("{source} (binlog {file}:{pos})")]
     Transform {
         file: String,
@@ -148,6 +152,10 @@ struct Captured {
     counters: telemetry::TableCounters,
     /// Raw TABLE_MAP column types + metadata, to recognise a repeat.
     signature: Vec<u8>,
+    /// Its changes become records (false: the signal table, not captured).
+    emit: bool,
+    /// The signal table (`signal.data.collection`).
+    signal: bool,
 }
 
 /// Events and rows to skip after (re)starting inside a transaction.
@@ -201,6 +209,11 @@ pub struct Decoder {
     last_empty_flush: Instant,
     /// skipped.operations, transaction metadata, SMTs, heartbeats.
     transforms: crate::transform::Transforms,
+    /// Signals, incremental snapshots.
+    incremental: Option<Box<crate::snapshot::incremental::Controller>>,
+    /// A blocking snapshot was interrupted: the only position that may be
+    /// stored is the one re-reading its signal.
+    hold: Option<Position>,
 }
 
 impl Decoder {
@@ -243,11 +256,16 @@ impl Decoder {
             last_sent: None,
             last_empty_flush: Instant::now(),
             transforms: crate::transform::Transforms::none(),
+            incremental: None,
+            hold: None,
         }
     }
 
     /// The position to store once everything handed out so far is delivered.
     fn checkpoint(&self, rows_done: u64) -> Position {
+        if let Some(p) = &self.hold {
+            return p.clone();
+        }
         let mut p = self.base.clone();
         if self.in_tx {
             p.event = self.events_in_tx;
@@ -262,6 +280,9 @@ impl Decoder {
             }
         }
         p.transaction = self.transaction_offset();
+        if let Some(c) = &self.incremental {
+            c.store_in(&mut p);
+        }
         p
     }
 
@@ -324,7 +345,9 @@ impl Decoder {
     async fn on_table_map(&mut self, tme: TableMapEvent<'_>, pos: u64) -> Result<(), DecodeError> {
         let db = tme.database_name().into_owned();
         let table = tme.table_name().into_owned();
-        if !self.filters.table(&db, &table) {
+        let emit = self.filters.table(&db, &table);
+        let signal = self.is_signal_table(&db, &table);
+        if !emit && !signal {
             self.tables.insert(tme.table_id(), Mapped::Ignored);
             return Ok(());
         }
@@ -403,7 +426,7 @@ impl Decoder {
         let counters = telemetry::TableCounters::new(&schema.qualified_name());
         let filters = self.filters.clone();
         let codec = Arc::new(self.encoder.codec(schema, &|col| filters.column(&db, &table, col)));
-        let captured = Arc::new(Captured { codec, plans, unsigned, counters, signature });
+        let captured = Arc::new(Captured { codec, plans, unsigned, counters, signature, emit, signal });
         self.by_name.insert((db, table), captured.clone());
         self.tables.insert(tme.table_id(), Mapped::Captured(captured));
         Ok(())
@@ -446,9 +469,14 @@ impl Decoder {
             }
             self.skip = None;
         }
-        if self.transforms.skips(op) {
+        let emit = captured.emit && !self.transforms.skips(op);
+        let signal = captured.signal && op != Op::Update;
+        let window = self.in_open_window(&captured.codec.schema.db, &captured.codec.schema.table);
+        if !emit && !signal && !window {
             return Ok(());
         }
+        let mut signals = Vec::new();
+        let mut window_keys = Vec::new();
         // Columns-present bitmaps, on the stack unless the table is wide.
         let bitmap = |b: Option<&bitvec::slice::BitSlice<u8>>, v: &mut [u8]| {
             if let Some(b) = b {
@@ -520,6 +548,18 @@ impl Decoder {
             if index < skip_rows {
                 continue;
             }
+            if window {
+                for image in [has_before.then_some(&before), has_after.then_some(&after)].into_iter().flatten() {
+                    window_keys.extend(self.encoder.key_bytes(&codec, image));
+                }
+            }
+            if signal {
+                let image = if op == Op::Delete { &before } else { &after };
+                signals.extend(snapshot_hooks::SignalRow::read(index, op == Op::Delete, image));
+            }
+            if !emit {
+                continue;
+            }
             // Partial JSON updates: the new documents from the before image.
             let mut patched: Vec<(usize, String)> = Vec::new();
             for (i, cell) in after.iter().enumerate() {
@@ -587,6 +627,10 @@ impl Decoder {
         }
         self.batch = out;
         result?;
+        self.discard_from_window(window_keys);
+        if !signals.is_empty() {
+            self.on_signals(signals, snapshot_hooks::At { pos, ts: header_ts, server_id }).await?;
+        }
         telemetry::source_lag(i64::from(header_ts));
         Ok(())
     }
@@ -782,6 +826,7 @@ impl crate::source::stream::EventConsumer for Decoder {
 
     async fn handle(&mut self, event: Event) -> Result<(), DecodeError> {
         self.before_event().await;
+        self.poll_incremental().await?;
         let header = event.header();
         let ty = header.event_type_raw();
         let mut next_pos = u64::from(header.log_pos());

@@ -55,6 +55,8 @@ pub struct Emitter<'a> {
     /// The table whose rows have started to flow (for first_in_data_collection).
     rows_seen_for: Option<usize>,
     log: ProgressLog,
+    /// A blocking snapshot's position (see [`Emitter::with_fixed_position`]).
+    fixed: Option<Position>,
 }
 
 /// Replaces the `source.snapshot` value `"true"` of an encoded snapshot
@@ -108,11 +110,21 @@ impl<'a> Emitter<'a> {
                 last_in_table: false,
             }
         });
-        Emitter { out, origin, progress, first_sent: false, held, rows_seen_for: None, log: ProgressLog::new(tables) }
+        Emitter { out, origin, progress, first_sent: false, held, rows_seen_for: None, log: ProgressLog::new(tables), fixed: None }
+    }
+
+    /// Stores `fixed` with every batch instead of the snapshot's own
+    /// positions (a blocking snapshot inside the stream).
+    pub fn with_fixed_position(mut self, fixed: Option<Position>) -> Self {
+        self.fixed = fixed;
+        self
     }
 
     /// The position stored while the snapshot is incomplete.
     fn snapshot_position(&self) -> Position {
+        if let Some(p) = &self.fixed {
+            return p.clone();
+        }
         let mut p = self.origin.clone();
         p.snapshot = Some("INITIAL".into());
         p.extra.insert(state::KEY.into(), Json::String(self.progress.to_json()));
@@ -146,7 +158,7 @@ impl<'a> Emitter<'a> {
                 table.counters.change(Op::Read);
             }
         }
-        let position = if last_overall { self.origin.clone() } else { self.snapshot_position() };
+        let position = if last_overall && self.fixed.is_none() { self.origin.clone() } else { self.snapshot_position() };
         let batch = Batch { records: h.page.records, position, bytes: h.page.bytes };
         self.out.send(batch).await.map_err(|_| SnapshotError::SinkClosed)
     }
@@ -203,7 +215,8 @@ impl<'a> Emitter<'a> {
         match self.held.take() {
             Some(h) => self.send(h, true).await?,
             None => {
-                let batch = Batch { records: Vec::new(), position: self.origin.clone(), bytes: 0 };
+                let position = self.fixed.clone().unwrap_or_else(|| self.origin.clone());
+                let batch = Batch { records: Vec::new(), position, bytes: 0 };
                 self.out.send(batch).await.map_err(|_| SnapshotError::SinkClosed)?;
             }
         }

@@ -47,6 +47,7 @@
 pub mod cells;
 pub mod consistent;
 pub mod emitter;
+pub mod incremental;
 pub mod progress;
 pub mod reader;
 pub mod schema;
@@ -68,7 +69,8 @@ use crate::offsets::position::{GtidState, Position, OWN_KEY_PREFIX};
 use crate::schema::{Catalog, CatalogError};
 use crate::source::{self, SourceConfig, SourceError, StartAt};
 
-use emitter::{Emitter, Ended};
+pub use emitter::Ended;
+use emitter::Emitter;
 use reader::{Origin, PageLimits, Planner};
 use state::Progress;
 use tables::TablePlan;
@@ -158,7 +160,7 @@ pub enum Outcome {
 /// A position without snapshot markers or our own state: where streaming starts.
 fn streaming_position(mut p: Position) -> Position {
     p.snapshot = None;
-    p.extra.retain(|k, _| !k.starts_with(OWN_KEY_PREFIX));
+    p.extra.retain(|k, _| !k.starts_with(OWN_KEY_PREFIX) || k == incremental::state::KEY);
     p
 }
 
@@ -304,6 +306,67 @@ pub async fn run(
         Start::Snapshot { resume } => (resume, true),
         Start::SchemaOnly => (None, false),
     };
+    let read = Read { resume, data, schema_changes: settings.schema_changes, fixed: None };
+    let (ended, origin) = take(read, settings, source_cfg, pool, envelope, filters, out, shutdown).await?;
+    match ended {
+        Ended::Interrupted => {
+            info!("snapshot interrupted by shutdown; a restart resumes it after the last delivered row");
+            Ok(Outcome::Stop)
+        }
+        Ended::Complete => {
+            if settings.mode == Mode::InitialOnly {
+                info!("snapshot.mode=initial_only: snapshot complete, not streaming");
+                return Ok(Outcome::Stop);
+            }
+            Ok(Outcome::Stream(streaming_position(origin)))
+        }
+    }
+}
+
+/// A blocking snapshot (signal `execute-snapshot`, type `blocking`):
+/// streaming is paused while the tables `filters` admits are read like an
+/// initial snapshot, at a new consistent point. Every batch carries `at`,
+/// the position of the signal, so that a crash re-reads the signal and
+/// takes the blocking snapshot again (Debezium: duplicates possible).
+#[allow(clippy::too_many_arguments)]
+pub async fn blocking(
+    settings: &SnapshotSettings,
+    source_cfg: &SourceConfig,
+    pool: &Pool,
+    envelope: EnvelopeConfig,
+    filters: Arc<dyn TableFilter>,
+    out: &channel::Sender<Batch>,
+    shutdown: watch::Receiver<bool>,
+    at: Position,
+) -> Result<Ended, SnapshotError> {
+    let read = Read { resume: None, data: true, schema_changes: false, fixed: Some(at) };
+    Ok(take(read, settings, source_cfg, pool, envelope, filters, out, shutdown).await?.0)
+}
+
+/// What [`take`] reads and how it stores progress.
+struct Read {
+    resume: Option<(Position, Progress)>,
+    /// Rows (false: structures only).
+    data: bool,
+    schema_changes: bool,
+    /// Position of every batch instead of the consistent point's.
+    fixed: Option<Position>,
+}
+
+/// Reads the tables `filters` admits at a consistent point; returns how it
+/// ended and the position streaming continues from.
+#[allow(clippy::too_many_arguments)]
+async fn take(
+    read: Read,
+    settings: &SnapshotSettings,
+    source_cfg: &SourceConfig,
+    pool: &Pool,
+    envelope: EnvelopeConfig,
+    filters: Arc<dyn TableFilter>,
+    out: &channel::Sender<Batch>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(Ended, Position), SnapshotError> {
+    let Read { resume, data, schema_changes, fixed } = read;
     let opts = source_cfg.opts();
     let threads = settings.threads.max(1);
     let mut point =
@@ -331,7 +394,7 @@ pub async fn run(
     }
     // Schema change records: on a fresh snapshot (a resumed one wrote them
     // before its first row).
-    let schema_records = if settings.schema_changes && progress == Progress::default() {
+    let schema_records = if schema_changes && progress == Progress::default() {
         let all: Vec<&TablePlan> = plans.iter().map(|p| p.as_ref()).collect();
         schema::records(&mut point.readers[0], &encoder, &all, &origin).await?
     } else {
@@ -363,7 +426,10 @@ pub async fn run(
     }
     drop(planner);
 
-    let ended = Emitter::new(out, origin.clone(), progress, tables, schema_records).run(feeds_rx, shutdown).await;
+    let ended = Emitter::new(out, origin.clone(), progress, tables, schema_records)
+        .with_fixed_position(fixed)
+        .run(feeds_rx, shutdown)
+        .await;
     permits.close();
     let mut worker_error = None;
     for w in workers {
@@ -378,20 +444,9 @@ pub async fn run(
         }
     }
     point.release().await;
-    match ended? {
-        Ended::Interrupted => {
-            info!("snapshot interrupted by shutdown; a restart resumes it after the last delivered row");
-            Ok(Outcome::Stop)
-        }
-        Ended::Complete => {
-            if let Some(e) = worker_error {
-                return Err(e);
-            }
-            if settings.mode == Mode::InitialOnly {
-                info!("snapshot.mode=initial_only: snapshot complete, not streaming");
-                return Ok(Outcome::Stop);
-            }
-            Ok(Outcome::Stream(streaming_position(origin)))
-        }
+    let ended = ended?;
+    if let (Ended::Complete, Some(e)) = (&ended, worker_error) {
+        return Err(e);
     }
+    Ok((ended, origin))
 }

@@ -107,7 +107,7 @@ impl Progress {
     }
 }
 
-fn encode_value(v: &Value) -> Json {
+pub(crate) fn encode_value(v: &Value) -> Json {
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     match v {
         Value::NULL => Json::Null,
@@ -121,7 +121,7 @@ fn encode_value(v: &Value) -> Json {
     }
 }
 
-fn decode_value(j: &Json) -> Option<Value> {
+pub(crate) fn decode_value(j: &Json) -> Option<Value> {
     if j.is_null() {
         return Some(Value::NULL);
     }

@@ -201,23 +201,7 @@ impl TablePlan {
             params.push(self.int_param(high));
         }
         if let Some(cursor) = cursor {
-            // (k1, k2, …) > (v1, v2, …), spelled out so that the range
-            // optimiser uses the key: k1 > v1 OR (k1 = v1 AND k2 > v2) OR …
-            let mut ors = Vec::new();
-            for i in 0..self.key_sql.len() {
-                let mut ands = Vec::new();
-                for (j, (name, ph)) in self.key_sql.iter().enumerate().take(i + 1) {
-                    let op = if j == i { ">" } else { "=" };
-                    ands.push(format!("{name} {op} {ph}"));
-                    let v = cursor.get(j).cloned().unwrap_or(Value::NULL);
-                    params.push(match v {
-                        Value::Bytes(b) if ph.contains("UNHEX") => Value::Bytes(hex(&b).into_bytes()),
-                        v => v,
-                    });
-                }
-                ors.push(format!("({})", ands.join(" AND ")));
-            }
-            conds.push(format!("({})", ors.join(" OR ")));
+            conds.push(self.after_key(cursor, &mut params));
         }
         let order: Vec<&str> = self.key_sql.iter().map(|(n, _)| n.as_str()).collect();
         let mut sql = self.select.clone();
@@ -227,6 +211,54 @@ impl TablePlan {
         }
         sql.push_str(&format!(" ORDER BY {} LIMIT {limit}", order.join(", ")));
         (sql, params)
+    }
+
+    /// `(k1, k2, …) > (v1, v2, …)`, spelled out so that the range
+    /// optimiser uses the key: `k1 > v1 OR (k1 = v1 AND k2 > v2) OR …`.
+    fn after_key(&self, cursor: &[Value], params: &mut Vec<Value>) -> String {
+        let mut ors = Vec::new();
+        for i in 0..self.key_sql.len() {
+            let mut ands = Vec::new();
+            for (j, (name, ph)) in self.key_sql.iter().enumerate().take(i + 1) {
+                let op = if j == i { ">" } else { "=" };
+                ands.push(format!("{name} {op} {ph}"));
+                let v = cursor.get(j).cloned().unwrap_or(Value::NULL);
+                params.push(match v {
+                    Value::Bytes(b) if ph.contains("UNHEX") => Value::Bytes(hex(&b).into_bytes()),
+                    v => v,
+                });
+            }
+            ors.push(format!("({})", ands.join(" AND ")));
+        }
+        format!("({})", ors.join(" OR "))
+    }
+
+    fn order_by(&self, descending: bool) -> String {
+        let dir = if descending { " DESC" } else { "" };
+        let cols: Vec<String> = self.key_sql.iter().map(|(n, _)| format!("{n}{dir}")).collect();
+        cols.join(", ")
+    }
+
+    /// An incremental-snapshot chunk: rows after `cursor` up to `max`
+    /// (inclusive) that match `filter`, in key order. Needs a key.
+    pub fn window_query(&self, cursor: Option<&[Value]>, max: &[Value], filter: Option<&str>, limit: u64) -> (String, Vec<Value>) {
+        let mut params = Vec::new();
+        let mut conds = Vec::new();
+        if let Some(cursor) = cursor {
+            conds.push(self.after_key(cursor, &mut params));
+        }
+        conds.push(format!("NOT {}", self.after_key(max, &mut params)));
+        if let Some(f) = filter {
+            conds.push(format!("({f})"));
+        }
+        let sql = format!("{} WHERE {} ORDER BY {} LIMIT {limit}", self.select, conds.join(" AND "), self.order_by(false));
+        (sql, params)
+    }
+
+    /// The row with the largest key (among rows matching `filter`).
+    pub fn max_key_query(&self, filter: Option<&str>) -> String {
+        let filter = filter.map(|f| format!(" WHERE ({f})")).unwrap_or_default();
+        format!("{}{filter} ORDER BY {} LIMIT 1", self.select, self.order_by(true))
     }
 
     /// The chunk key values of a row.

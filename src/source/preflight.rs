@@ -130,6 +130,31 @@ pub async fn check_privileges(conn: &mut Conn) -> Result<Vec<Problem>, mysql_asy
     Ok(problems)
 }
 
+/// The signal table (`signal.data.collection`) exists with Debezium's
+/// columns `id`, `type`, `data`.
+pub async fn check_signal_table(conn: &mut Conn, db: &str, table: &str) -> Result<Vec<Problem>, mysql_async::Error> {
+    let columns: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (db, table),
+        )
+        .await?;
+    let expected = ["id", "type", "data"];
+    let ok = columns.len() >= 3 && columns.iter().zip(expected).all(|(c, e)| c.eq_ignore_ascii_case(e));
+    Ok(if ok {
+        Vec::new()
+    } else {
+        vec![Problem {
+            setting: "signal.data.collection".into(),
+            expected: format!("table {db}.{table} with columns (id, type, data)"),
+            actual: if columns.is_empty() { "no such table".into() } else { format!("columns ({})", columns.join(", ")) },
+            fix: format!(
+                "CREATE TABLE {db}.{table} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) NULL)"
+            ),
+        }]
+    })
+}
+
 /// `SHOW MASTER STATUS`: the current binlog file and position.
 pub async fn current_position(conn: &mut Conn) -> Result<Option<(String, u64)>, mysql_async::Error> {
     Ok(binlog_status(conn).await?.map(|(file, pos, _)| (file, pos)))

@@ -14,6 +14,7 @@ mod oracle_types;
 mod resume;
 mod schema_changes;
 mod snapshot;
+mod incremental;
 mod replay_mysql;
 mod mysql_primary;
 mod snapshot_oracle;

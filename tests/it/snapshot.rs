@@ -15,15 +15,14 @@ use serde_json::Value;
 use crate::support::cdc::{run_cli, Cdc, CdcConfig};
 use crate::support::kafka::{consume, consume_all, shared_kafka, unique_prefix, Record};
 use crate::support::mariadb::{shared_mariadb, MariaDb, MariaDbOptions};
+use crate::support::records::{key_text, marker, op, payload};
 use crate::support::wait::{must_wait_until, wait_for};
 
 const LONG: Duration = Duration::from_secs(120);
 
 /// The connector's log without the per-commit debug lines, last `n` lines.
 fn excerpt(cdc: &Cdc, n: usize) -> String {
-    let log = cdc.log();
-    let lines: Vec<&str> = log.lines().filter(|l| !l.contains("position stored")).collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    cdc.log_excerpt(n)
 }
 
 /// Waits until the connector streams (the snapshot, if any, is over).
@@ -33,29 +32,6 @@ async fn wait_streaming(cdc: &Cdc) {
     })
     .await;
     assert!(ok.is_some() && cdc.exited().is_none(), "binlog-cdc did not start streaming:\n{}", excerpt(cdc, 60));
-}
-
-fn value(r: &Record) -> Option<Value> {
-    r.value_json()
-}
-
-fn payload(r: &Record) -> Option<Value> {
-    value(r).map(|v| v.get("payload").cloned().unwrap_or(v))
-}
-
-fn op(r: &Record) -> String {
-    payload(r).map(|p| p["op"].as_str().unwrap_or("").to_string()).unwrap_or_else(|| "tombstone".into())
-}
-
-fn marker(r: &Record) -> String {
-    payload(r).map(|p| p["source"]["snapshot"].as_str().unwrap_or("").to_string()).unwrap_or_default()
-}
-
-fn key_text(r: &Record) -> String {
-    r.key.as_deref().map(|k| {
-        let v: Value = serde_json::from_slice(k).expect("key json");
-        v.get("payload").cloned().unwrap_or(v).to_string()
-    }).unwrap_or_default()
 }
 
 /// A connector snapshotting `database` (snapshot.mode=initial), small

@@ -113,6 +113,14 @@ impl Cdc {
         process::tail(&self.log, lines)
     }
 
+    /// The last `n` lines of the log without the per-commit `position stored`
+    /// debug lines, for failure messages.
+    pub fn log_excerpt(&self, n: usize) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.contains("position stored")).collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
     /// Waits until the connector streams the binlog (or panics with its log).
     pub async fn wait_streaming(&self, deadline: Duration) {
         let ok = wait::wait_until("binlog-cdc streaming", deadline, || async {

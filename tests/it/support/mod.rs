@@ -11,4 +11,5 @@ pub mod mariadb;
 pub mod oracle;
 pub mod primary;
 pub mod process;
+pub mod records;
 pub mod wait;
