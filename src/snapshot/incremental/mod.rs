@@ -35,6 +35,7 @@ use tracing::{debug, info, warn};
 
 use super::consistent::quote;
 use super::state::TableId;
+use super::progress::ProgressLog;
 use super::tables::TablePlan;
 use super::{SnapshotError, SnapshotSettings};
 use crate::decode::cell::Cell;
@@ -119,6 +120,8 @@ pub struct Controller {
     /// Restored from a stored position: read the next chunk when streaming runs.
     pending_start: bool,
     rows_emitted: u64,
+    /// Per-table progress logs and gauges (as the initial snapshot's).
+    log: Option<ProgressLog>,
     pub blocking: Option<BlockingContext>,
 }
 
@@ -158,6 +161,7 @@ impl Controller {
             window: None,
             pending_start,
             rows_emitted: 0,
+            log: None,
             blocking: None,
         }
     }
@@ -277,11 +281,17 @@ impl Controller {
         let Some(plan) = self.plan.clone() else { return Ok(Action::Nothing) };
         let rows: Vec<Row> = w.rows.into_iter().flatten().collect();
         self.rows_emitted += rows.len() as u64;
+        if let Some(log) = &mut self.log {
+            log.rows(rows.len() as u64);
+        }
         if w.last {
             info!(table = %plan.name, rows = self.rows_emitted, "incremental snapshot of the table done");
             self.state.tables.remove(0);
             self.reset_table();
             if self.state.tables.is_empty() {
+                if let Some(log) = self.log.take() {
+                    log.finish();
+                }
                 info!("incremental snapshot complete");
             }
         } else {
@@ -294,6 +304,9 @@ impl Controller {
     }
 
     fn reset_table(&mut self) {
+        if let (Some(log), Some(_)) = (&mut self.log, &self.plan) {
+            log.finish_table();
+        }
         self.window = None;
         self.plan = None;
         self.state.after = None;
@@ -334,7 +347,17 @@ impl Controller {
                     let (db, t) = current.id.clone();
                     let f = self.filters.clone();
                     let codec = Arc::new(self.encoder.codec(schema.clone(), &|col| f.column(&db, &t, col)));
-                    let plan = Arc::new(TablePlan::new(0, current.id.clone(), schema, codec, 0, None, &mut conn).await?);
+                    let estimate: Option<Option<u64>> = conn
+                        .exec_first(
+                            "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                            (&db, &t),
+                        )
+                        .await
+                        .map_err(q(format!("estimating the rows of {}", name(&current.id))))?;
+                    let estimate = estimate.flatten().unwrap_or(0);
+                    let plan = Arc::new(TablePlan::new(0, current.id.clone(), schema, codec, estimate, None, &mut conn).await?);
+                    let tables = self.state.tables.len();
+                    self.log.get_or_insert_with(|| ProgressLog::new(tables)).start_table(&plan.name, estimate);
                     self.plan = Some(plan.clone());
                     plan
                 }
