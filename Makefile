@@ -108,6 +108,10 @@ demo: setup kafka-jars
 
 # Long fuzz run of the binlog file path: reader, decoder, JSON rendering
 # (tests/fuzz_binlog.rs; a short run is part of `make test`).
-.PHONY: fuzz
+.PHONY: fuzz fuzz-long
 fuzz:
 	PROPTEST_CASES=$${PROPTEST_CASES:-20000} $(CARGO) test --release --test fuzz_binlog
+
+# At least FUZZ_SECONDS (600) of fuzzing, fresh seeds each run.
+fuzz-long:
+	scripts/fuzz-for-seconds
