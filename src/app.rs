@@ -224,17 +224,16 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
 
     let pool = mysql_async::Pool::new(source_cfg.opts());
     let filters = Arc::new(cfg.filters.clone());
-    let snapshot = snapshot::run(
-        start,
-        &snapshot_settings,
-        &source_cfg,
-        &pool,
-        settings::envelope(&cfg),
-        filters.clone(),
-        &tx,
-        shutdown.clone(),
-    )
-    .await;
+    let cx = snapshot::Context {
+        settings: &snapshot_settings,
+        source: &source_cfg,
+        pool: &pool,
+        envelope: settings::envelope(&cfg),
+        filters: filters.clone(),
+        out: &tx,
+        shutdown: shutdown.clone(),
+    };
+    let snapshot = snapshot::run(start, cx).await;
     let start = match snapshot {
         Ok(snapshot::Outcome::Stream(p)) => p,
         stopped => {

@@ -63,6 +63,11 @@ impl ColumnPlan {
     }
 }
 
+/// The cells of a row a snapshot query read, one per column of `columns`.
+pub fn row_cells<'a>(row: &'a mysql_async::Row, columns: &[ColumnPlan]) -> Vec<Cell<'a>> {
+    (0..columns.len()).map(|i| row.as_ref(i).map_or(Cell::Absent, |v| cell(v, &columns[i]))).collect()
+}
+
 /// The cell of one value of a column described by `plan`.
 pub fn cell<'a>(value: &'a Value, plan: &ColumnPlan) -> Cell<'a> {
     use ColumnKind::*;

@@ -288,33 +288,35 @@ pub async fn plan(
     }
 }
 
-/// Takes the snapshot `start` calls for, sending batches to `out`.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    start: Start,
-    settings: &SnapshotSettings,
-    source_cfg: &SourceConfig,
-    pool: &Pool,
-    envelope: EnvelopeConfig,
-    filters: Arc<dyn TableFilter>,
-    out: &channel::Sender<Batch>,
-    shutdown: watch::Receiver<bool>,
-) -> Result<Outcome, SnapshotError> {
+/// What a snapshot reads with, and where its batches go.
+pub struct Context<'a> {
+    pub settings: &'a SnapshotSettings,
+    pub source: &'a SourceConfig,
+    pub pool: &'a Pool,
+    pub envelope: EnvelopeConfig,
+    pub filters: Arc<dyn TableFilter>,
+    pub out: &'a channel::Sender<Batch>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Takes the snapshot `start` calls for, sending batches to `cx.out`.
+pub async fn run(start: Start, cx: Context<'_>) -> Result<Outcome, SnapshotError> {
     let (resume, data) = match start {
         Start::Stream(p) => return Ok(Outcome::Stream(p)),
         Start::Stop => return Ok(Outcome::Stop),
         Start::Snapshot { resume } => (resume, true),
         Start::SchemaOnly => (None, false),
     };
-    let read = Read { resume, data, schema_changes: settings.schema_changes, fixed: None };
-    let (ended, origin) = take(read, settings, source_cfg, pool, envelope, filters, out, shutdown).await?;
+    let mode = cx.settings.mode;
+    let read = Read { resume, data, schema_changes: cx.settings.schema_changes, fixed: None };
+    let (ended, origin) = take(read, cx).await?;
     match ended {
         Ended::Interrupted => {
             info!("snapshot interrupted by shutdown; a restart resumes it after the last delivered row");
             Ok(Outcome::Stop)
         }
         Ended::Complete => {
-            if settings.mode == Mode::InitialOnly {
+            if mode == Mode::InitialOnly {
                 info!("snapshot.mode=initial_only: snapshot complete, not streaming");
                 return Ok(Outcome::Stop);
             }
@@ -324,23 +326,13 @@ pub async fn run(
 }
 
 /// A blocking snapshot (signal `execute-snapshot`, type `blocking`):
-/// streaming is paused while the tables `filters` admits are read like an
-/// initial snapshot, at a new consistent point. Every batch carries `at`,
-/// the position of the signal, so that a crash re-reads the signal and
-/// takes the blocking snapshot again (Debezium: duplicates possible).
-#[allow(clippy::too_many_arguments)]
-pub async fn blocking(
-    settings: &SnapshotSettings,
-    source_cfg: &SourceConfig,
-    pool: &Pool,
-    envelope: EnvelopeConfig,
-    filters: Arc<dyn TableFilter>,
-    out: &channel::Sender<Batch>,
-    shutdown: watch::Receiver<bool>,
-    at: Position,
-) -> Result<Ended, SnapshotError> {
+/// streaming is paused while the tables `cx.filters` admits are read like
+/// an initial snapshot, at a new consistent point. Every batch carries
+/// `at`, the position of the signal, so that a crash re-reads the signal
+/// and takes the blocking snapshot again (Debezium: duplicates possible).
+pub async fn blocking(cx: Context<'_>, at: Position) -> Result<Ended, SnapshotError> {
     let read = Read { resume: None, data: true, schema_changes: false, fixed: Some(at) };
-    Ok(take(read, settings, source_cfg, pool, envelope, filters, out, shutdown).await?.0)
+    Ok(take(read, cx).await?.0)
 }
 
 /// What [`take`] reads and how it stores progress.
@@ -353,19 +345,10 @@ struct Read {
     fixed: Option<Position>,
 }
 
-/// Reads the tables `filters` admits at a consistent point; returns how it
-/// ended and the position streaming continues from.
-#[allow(clippy::too_many_arguments)]
-async fn take(
-    read: Read,
-    settings: &SnapshotSettings,
-    source_cfg: &SourceConfig,
-    pool: &Pool,
-    envelope: EnvelopeConfig,
-    filters: Arc<dyn TableFilter>,
-    out: &channel::Sender<Batch>,
-    shutdown: watch::Receiver<bool>,
-) -> Result<(Ended, Position), SnapshotError> {
+/// Reads the tables `cx.filters` admits at a consistent point; returns how
+/// it ended and the position streaming continues from.
+async fn take(read: Read, cx: Context<'_>) -> Result<(Ended, Position), SnapshotError> {
+    let Context { settings, source: source_cfg, pool, envelope, filters, out, shutdown } = cx;
     let Read { resume, data, schema_changes, fixed } = read;
     let opts = source_cfg.opts();
     let threads = settings.threads.max(1);

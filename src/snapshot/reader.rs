@@ -19,10 +19,8 @@ use mysql_async::{Conn, Value};
 use tokio::sync::{mpsc, Mutex, OwnedSemaphorePermit, Semaphore};
 use tracing::debug;
 
-use super::cells::cell;
 use super::tables::{Range, TablePlan};
 use super::SnapshotError;
-use crate::decode::cell::Cell;
 use crate::envelope::{ChangeEvent, Encoder, Op, Record, SourceInfo};
 
 /// Pages a reader may run ahead of the emitter within one range.
@@ -154,7 +152,6 @@ async fn read_range(
     let mut cursor = range.start.clone();
     let db = table.id.0.as_str();
     let name = table.id.1.as_str();
-    let ncols = table.columns.len();
     loop {
         let (sql, params) = table.chunk_query(range, cursor.as_deref(), limits.fetch_size);
         let err = |source| SnapshotError::Query { context: format!("reading {}", table.name), source };
@@ -166,9 +163,7 @@ async fn read_range(
         while let Some(row) = result.next().await.map_err(err)? {
             rows_in_chunk += 1;
             {
-                let cells: Vec<Cell<'_>> = (0..ncols)
-                    .map(|i| row.as_ref(i).map_or(Cell::Absent, |v| cell(v, &table.columns[i])))
-                    .collect();
+                let cells = super::cells::row_cells(&row, &table.columns);
                 let event = ChangeEvent {
                     op: Op::Read,
                     before: None,

@@ -50,6 +50,16 @@ use support::kafka::{shared_kafka, unique_prefix};
 use support::mariadb::{MariaDb, MariaDbOptions};
 use workload::{BIG, MARKER, ORDERS, ORDERS_TX};
 
+/// BENCH_OURS_PROPS="producer.linger.ms=20,max.queue.size.in.bytes=…":
+/// extra connector properties, to try settings without rebuilding.
+pub(crate) fn ours_props() -> Vec<(String, String)> {
+    std::env::var("BENCH_OURS_PROPS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .collect()
+}
+
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
 }
@@ -184,13 +194,7 @@ async fn bench() {
         eprintln!("[bench] broker warm-up: {} records in {:.1} s", warm, row.seconds);
     }
     let parts = s.partitions.to_string();
-    // BENCH_OURS_PROPS="producer.linger.ms=20,max.queue.size.in.bytes=…":
-    // extra connector properties, to try settings without rebuilding.
-    let extra: Vec<(String, String)> = std::env::var("BENCH_OURS_PROPS")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
+    let extra = ours_props();
     let ours_cfg = |prefix: &str| {
         let mut cfg = CdcConfig::mariadb(&db, &bootstrap, prefix, &database)
             .set("topic.creation.default.partitions", &parts)

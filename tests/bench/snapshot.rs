@@ -5,7 +5,8 @@
 //! standalone, snapshot.mode=initial, same table, same Kafka) the same way,
 //! its rate also given from its first record (JVM start excluded).
 //! BENCH_PEERS=none skips Debezium; BENCH_SNAPSHOT_THREADS sets
-//! snapshot.max.threads for binlog-cdc; BENCH_TRACE_RSS=1 prints records
+//! snapshot.max.threads for binlog-cdc; BENCH_OURS_PROPS adds connector
+//! properties (as in main.rs); BENCH_TRACE_RSS=1 prints records
 //! and RSS as they go; BENCH_MALLOC_ARENA_MAX overrides glibc's arena count
 //! (main.rs sets 2; without it RSS grew with every record: 1.8 GiB at 1M).
 //! Last run (2 cores, load average ~6 from other runs): binlog-cdc 65k
@@ -72,7 +73,16 @@ async fn bench_snapshot() {
         extra_args: vec!["--innodb-buffer-pool-size=512M".into()],
         ..MariaDbOptions::default()
     });
-    let bootstrap = shared_kafka().bootstrap().to_string();
+    let kafka = shared_kafka();
+    let bootstrap = kafka.bootstrap().to_string();
+    // A cold broker (JIT, page cache) halves the first run's rate: warm it
+    // as main.rs does, so that a snapshot-only run measures what a full one does.
+    let warm = env_num("BENCH_WARMUP_RECORDS", 200_000);
+    if warm > 0 {
+        let t = unique_prefix("bench_snap_warmup");
+        let row = crate::ceiling::bare_produce(&bootstrap, &t, 1, &crate::ceiling::synthetic(), warm, kafka.pid()).await;
+        eprintln!("[bench snapshot] broker warm-up: {warm} records in {:.1} s", row.seconds);
+    }
     let database = db.fresh_database("bench_snap").await;
     let fill = Instant::now();
     db.exec(&format!(
@@ -91,10 +101,13 @@ async fn bench_snapshot() {
         .await;
 
     let prefix = unique_prefix("bench_snap");
-    let cfg = CdcConfig::mariadb(&db, &bootstrap, &prefix, &database)
+    let mut cfg = CdcConfig::mariadb(&db, &bootstrap, &prefix, &database)
         .set("snapshot.mode", "initial")
         .set("snapshot.max.threads", &threads.to_string())
         .set("offset.flush.interval.ms", "1000");
+    for (k, v) in crate::ours_props() {
+        cfg = cfg.set(&k, &v);
+    }
     let arena = std::env::var("BENCH_MALLOC_ARENA_MAX").unwrap_or_default();
     let mut env = vec![("BINLOG_CDC_LOG", "info")];
     if !arena.is_empty() {

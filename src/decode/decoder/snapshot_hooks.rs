@@ -110,9 +110,7 @@ impl Decoder {
         let first = out.len();
         let mut result = Ok(());
         for row in &chunk.rows {
-            let cells: Vec<Cell<'_>> = (0..plan.columns.len())
-                .map(|c| row.as_ref(c).map_or(Cell::Absent, |v| crate::snapshot::cells::cell(v, &plan.columns[c])))
-                .collect();
+            let cells = crate::snapshot::cells::row_cells(row, &plan.columns);
             let event = ChangeEvent {
                 op: Op::Read,
                 before: None,

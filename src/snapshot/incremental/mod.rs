@@ -38,7 +38,6 @@ use super::state::TableId;
 use super::progress::ProgressLog;
 use super::tables::TablePlan;
 use super::{SnapshotError, SnapshotSettings};
-use crate::decode::cell::Cell;
 use crate::decode::decoder::TableFilter;
 use crate::envelope::{EnvelopeConfig, Encoder};
 use crate::offsets::position::Position;
@@ -390,9 +389,7 @@ impl Controller {
             let last = (rows.len() as u64) < self.settings.chunk_size || rows.last().and_then(|r| plan.key_of(r)).as_ref() == Some(&max);
             let mut index = HashMap::with_capacity(rows.len());
             for (i, row) in rows.iter().enumerate() {
-                let cells: Vec<Cell<'_>> = (0..plan.columns.len())
-                    .map(|c| row.as_ref(c).map_or(Cell::Absent, |v| super::cells::cell(v, &plan.columns[c])))
-                    .collect();
+                let cells = super::cells::row_cells(row, &plan.columns);
                 if let Some(k) = self.encoder.key_bytes(&plan.codec, &cells) {
                     index.insert(k, i);
                 }
@@ -433,8 +430,16 @@ impl Controller {
         let Some(ctx) = &self.blocking else { return Ok(super::Ended::Complete) };
         info!(tables = ?tables.iter().map(name).collect::<Vec<_>>(), "blocking snapshot: streaming paused");
         let filters: Arc<dyn TableFilter> = Arc::new(Only { inner: self.filters.clone(), tables });
-        let ended = super::blocking(&ctx.settings, &ctx.source, &self.pool, ctx.envelope.clone(), filters, out, ctx.shutdown.clone(), at)
-            .await?;
+        let cx = super::Context {
+            settings: &ctx.settings,
+            source: &ctx.source,
+            pool: &self.pool,
+            envelope: ctx.envelope.clone(),
+            filters,
+            out,
+            shutdown: ctx.shutdown.clone(),
+        };
+        let ended = super::blocking(cx, at).await?;
         info!(ended = ?ended, "blocking snapshot finished; streaming resumes");
         Ok(ended)
     }
