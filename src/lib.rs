@@ -4,6 +4,7 @@
 //! → `transform` → `envelope` → `sink`, with `offsets` persisting positions. `app` wires
 //! them; `settings` translates the configuration for each stage.
 pub mod app;
+pub mod bytes;
 pub mod channel;
 pub mod config;
 pub mod decode;

@@ -17,6 +17,7 @@
 //! by length, then bytes) or inserts into an array at the index (appending
 //! past the end), REMOVE removes a member or element.
 
+use crate::bytes::{Cursor, PackedError};
 use crate::envelope::jsonb::{self, Node};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,53 +67,39 @@ pub fn apply(before: &[u8], diffs: &[u8]) -> Result<String, DiffError> {
 }
 
 /// `net_field_length`: the packed integer of the MySQL protocol.
-fn packed(b: &[u8], at: &mut usize) -> Result<u64, DiffError> {
-    let short = || DiffError::Malformed(format!("ends early at byte {at}"));
-    let first = *b.get(*at).ok_or_else(short)?;
-    let n = match first {
-        0..=250 => {
-            *at += 1;
-            return Ok(u64::from(first));
-        }
-        0xfc => 2,
-        0xfd => 3,
-        0xfe => 8,
-        _ => return Err(DiffError::Malformed(format!("invalid length byte {first:#04x}"))),
-    };
-    let bytes = b.get(*at + 1..*at + 1 + n).ok_or_else(short)?;
-    *at += 1 + n;
-    Ok(bytes.iter().rev().fold(0u64, |acc, x| (acc << 8) | u64::from(*x)))
+fn packed(c: &mut Cursor<'_>) -> Result<u64, DiffError> {
+    let at = c.pos();
+    c.packed().map_err(|e| match e {
+        PackedError::Truncated(_) => DiffError::Malformed(format!("ends early at byte {at}")),
+        PackedError::Invalid(first) => DiffError::Malformed(format!("invalid length byte {first:#04x}")),
+    })
 }
 
-fn take<'a>(b: &'a [u8], at: &mut usize, len: u64) -> Result<&'a [u8], DiffError> {
+fn take<'a>(c: &mut Cursor<'a>, len: u64) -> Result<&'a [u8], DiffError> {
     let len = usize::try_from(len).map_err(|_| DiffError::Malformed("length too large".into()))?;
-    let end = at.checked_add(len).filter(|e| *e <= b.len()).ok_or_else(|| {
-        DiffError::Malformed(format!("{len} bytes needed at byte {at}, {} available", b.len().saturating_sub(*at)))
-    })?;
-    let s = &b[*at..end];
-    *at = end;
-    Ok(s)
+    c.take(len).map_err(|t| {
+        DiffError::Malformed(format!("{} bytes needed at byte {}, {} available", t.needed, t.offset, t.available))
+    })
 }
 
 fn read_diffs(b: &[u8]) -> Result<Vec<Diff>, DiffError> {
-    let mut at = 0;
+    let mut c = Cursor::new(b);
     let mut out = Vec::new();
-    while at < b.len() {
-        let op = match b[at] {
+    while let Ok(op) = c.u8() {
+        let op = match op {
             0 => Op::Replace,
             1 => Op::Insert,
             2 => Op::Remove,
             other => return Err(DiffError::Malformed(format!("unknown operation {other}"))),
         };
-        at += 1;
-        let len = packed(b, &mut at)?;
-        let path_text = take(b, &mut at, len)?;
+        let len = packed(&mut c)?;
+        let path_text = take(&mut c, len)?;
         let path = parse_path(path_text)?;
         let value = if op == Op::Remove {
             None
         } else {
-            let len = packed(b, &mut at)?;
-            Some(jsonb::parse_value(take(b, &mut at, len)?)?)
+            let len = packed(&mut c)?;
+            Some(jsonb::parse_value(take(&mut c, len)?)?)
         };
         out.push(Diff { op, path, value });
     }

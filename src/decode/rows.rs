@@ -9,6 +9,7 @@
 use mysql_common::binlog::events::TableMapEvent;
 
 use super::cell::Cell;
+use crate::bytes::{Cursor, PackedError};
 
 /// How to read one column, from the TABLE_MAP event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,30 +126,25 @@ pub fn plan_column(column: usize, raw: u8, meta: &[u8]) -> Result<ColumnPlan, Ro
 
 /// A bounds-checked reader over a row image.
 pub struct Reader<'a> {
-    buf: &'a [u8],
+    c: Cursor<'a>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
+        Reader { c: Cursor::new(buf) }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.c.remaining() == 0
     }
 
     /// Bytes left.
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.c.remaining()
     }
 
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.buf.len() < n {
-            return None;
-        }
-        let (head, tail) = self.buf.split_at(n);
-        self.buf = tail;
-        Some(head)
+        self.c.take(n).ok()
     }
 
     fn uint_le(&mut self, n: usize) -> Option<u64> {
@@ -182,14 +178,10 @@ pub fn read_image<'a>(
 /// list of changes rather than a document (WL#2955).
 pub fn read_value_options<'a>(r: &mut Reader<'a>, plans: &[ColumnPlan]) -> Result<Option<&'a [u8]>, RowsError> {
     let truncated = RowsError::Truncated { column: 0, type_code: 0 };
-    let first = r.uint_le(1).ok_or(truncated.clone())?;
-    let options = match first {
-        0..=250 => first,
-        0xfc => r.uint_le(2).ok_or(truncated.clone())?,
-        0xfd => r.uint_le(3).ok_or(truncated.clone())?,
-        0xfe => r.uint_le(8).ok_or(truncated.clone())?,
-        _ => return Err(RowsError::BadValueOptions),
-    };
+    let options = r.c.packed().map_err(|e| match e {
+        PackedError::Truncated(_) => truncated.clone(),
+        PackedError::Invalid(_) => RowsError::BadValueOptions,
+    })?;
     if options & 1 == 0 {
         return Ok(None);
     }

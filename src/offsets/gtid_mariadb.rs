@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::bytes::{Cursor, Truncated};
+
 /// Binlog event type of MariaDB's GTID event (opens every event group).
 pub const GTID_EVENT: u8 = 162;
 /// Binlog event type of MariaDB's GTID list event (binlog state at a file start).
@@ -332,46 +334,13 @@ pub struct MariaGtidList {
     pub gtids: Vec<MariaGtid>,
 }
 
-struct Cursor<'a> {
-    event: &'static str,
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.pos)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], MariaEventError> {
-        let slice = self
-            .pos
-            .checked_add(n)
-            .and_then(|end| self.bytes.get(self.pos..end))
-            .ok_or(MariaEventError::Truncated {
-                event: self.event,
-                offset: self.pos,
-                needed: n as u64,
-                available: self.remaining(),
-            })?;
-        self.pos += n;
-        Ok(slice)
-    }
-
-    fn u8(&mut self) -> Result<u8, MariaEventError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u32(&mut self) -> Result<u32, MariaEventError> {
-        let mut b = [0u8; 4];
-        b.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn u64(&mut self) -> Result<u64, MariaEventError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(b))
+/// The shared cursor's truncation as this module's error, naming the event.
+fn truncated(event: &'static str) -> impl Fn(Truncated) -> MariaEventError + Copy {
+    move |t| MariaEventError::Truncated {
+        event,
+        offset: t.offset,
+        needed: t.needed,
+        available: t.available,
     }
 }
 
@@ -396,31 +365,28 @@ pub fn decode_gtid_event(body: &[u8], server_id: u32) -> Result<MariaGtidEvent, 
             available: body.len(),
         });
     }
-    let mut c = Cursor {
-        event: EVENT,
-        bytes: body,
-        pos: 0,
-    };
-    let seq_no = c.u64()?;
-    let domain_id = c.u32()?;
-    let flags2 = c.u8()?;
+    let short = truncated(EVENT);
+    let mut c = Cursor::new(body);
+    let seq_no = c.u64().map_err(short)?;
+    let domain_id = c.u32().map_err(short)?;
+    let flags2 = c.u8().map_err(short)?;
     let commit_id = if flags2 & FL_GROUP_COMMIT_ID != 0 {
-        Some(c.u64()?)
+        Some(c.u64().map_err(short)?)
     } else {
         None
     };
     let xid = if flags2 & (FL_PREPARED_XA | FL_COMPLETED_XA) != 0 {
-        let format_id = c.u32()?;
-        let gtrid_len = c.u8()?;
-        let bqual_len = c.u8()?;
+        let format_id = c.u32().map_err(short)?;
+        let gtrid_len = c.u8().map_err(short)?;
+        let bqual_len = c.u8().map_err(short)?;
         if usize::from(gtrid_len) > XID_PART_MAX || usize::from(bqual_len) > XID_PART_MAX {
             return Err(MariaEventError::InvalidXid {
                 gtrid_len,
                 bqual_len,
             });
         }
-        let gtrid = c.take(usize::from(gtrid_len))?.to_vec();
-        let bqual = c.take(usize::from(bqual_len))?.to_vec();
+        let gtrid = c.take(usize::from(gtrid_len)).map_err(short)?.to_vec();
+        let bqual = c.take(usize::from(bqual_len)).map_err(short)?.to_vec();
         Some(MariaXid {
             format_id,
             gtrid,
@@ -433,12 +399,12 @@ pub fn decode_gtid_event(body: &[u8], server_id: u32) -> Result<MariaGtidEvent, 
     let mut extra_engines = None;
     let mut start_alter_seq_no = None;
     if c.remaining() > 0 {
-        flags_extra = c.u8()?;
+        flags_extra = c.u8().map_err(short)?;
         if flags_extra & FL_EXTRA_MULTI_ENGINE != 0 {
-            extra_engines = Some(c.u8()?);
+            extra_engines = Some(c.u8().map_err(short)?);
         }
         if flags_extra & (FL_COMMIT_ALTER | FL_ROLLBACK_ALTER) != 0 {
-            start_alter_seq_no = Some(c.u64()?);
+            start_alter_seq_no = Some(c.u64().map_err(short)?);
         }
     }
     Ok(MariaGtidEvent {
@@ -462,28 +428,25 @@ pub fn decode_gtid_event(body: &[u8], server_id: u32) -> Result<MariaGtidEvent, 
 /// as MariaDB does (real files carry padding).
 pub fn decode_gtid_list_event(body: &[u8]) -> Result<MariaGtidList, MariaEventError> {
     const EVENT: &str = "GTID_LIST_EVENT";
-    let mut c = Cursor {
-        event: EVENT,
-        bytes: body,
-        pos: 0,
-    };
-    let word = c.u32()?;
+    let short = truncated(EVENT);
+    let mut c = Cursor::new(body);
+    let word = c.u32().map_err(short)?;
     let count = word & 0x0fff_ffff;
     let flags = (word >> 28) as u8;
     let needed = u64::from(count) * 16;
     if needed > c.remaining() as u64 {
         return Err(MariaEventError::Truncated {
             event: EVENT,
-            offset: c.pos,
+            offset: c.pos(),
             needed,
             available: c.remaining(),
         });
     }
     let mut gtids = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let domain_id = c.u32()?;
-        let server_id = c.u32()?;
-        let seq_no = c.u64()?;
+        let domain_id = c.u32().map_err(short)?;
+        let server_id = c.u32().map_err(short)?;
+        let seq_no = c.u64().map_err(short)?;
         gtids.push(MariaGtid {
             domain_id,
             server_id,

@@ -29,6 +29,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::bytes::{Cursor, Truncated};
+
 /// Largest transaction number MySQL accepts (`GNO_END - 1`, `GNO_END = i64::MAX`).
 pub const MAX_GNO: u64 = i64::MAX as u64 - 1;
 
@@ -655,7 +657,7 @@ impl GtidSet {
     /// consumed. Intervals must be ascending and non-empty within each entry, as
     /// MySQL checks (`Gtid_set::add_gtid_encoding`).
     pub fn decode_sid_block(bytes: &[u8]) -> Result<GtidSet, GtidWireError> {
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Cursor::new(bytes);
         let header = r.u64()?;
         let format = (header >> 56) as u8;
         let (tagged, n_sids) = match format {
@@ -665,11 +667,9 @@ impl GtidSet {
         };
         let mut set = GtidSet::new();
         for _ in 0..n_sids {
-            let mut uuid = [0u8; 16];
-            uuid.copy_from_slice(r.take(16)?);
-            let uuid = Uuid(uuid);
+            let uuid = Uuid(r.take_array()?);
             let tag = if tagged {
-                let at = r.pos;
+                let at = r.pos();
                 let len_byte = r.u8()?;
                 // Low bit set means a multi-byte length: >= 128, never a valid tag.
                 if len_byte & 1 != 0 || usize::from(len_byte >> 1) > TAG_MAX_LEN {
@@ -690,14 +690,14 @@ impl GtidSet {
             let needed = n_intervals.saturating_mul(16);
             if needed > r.remaining() as u64 {
                 return Err(GtidWireError::Truncated {
-                    offset: r.pos,
+                    offset: r.pos(),
                     needed,
                     available: r.remaining(),
                 });
             }
             let mut last: i64 = 0;
             for _ in 0..n_intervals {
-                let at = r.pos;
+                let at = r.pos();
                 let start = r.i64()?;
                 let end = r.i64()?;
                 if start <= last || end <= start {
@@ -718,7 +718,7 @@ impl GtidSet {
         }
         if r.remaining() != 0 {
             return Err(GtidWireError::TrailingBytes {
-                offset: r.pos,
+                offset: r.pos(),
                 remaining: r.remaining(),
             });
         }
@@ -726,42 +726,13 @@ impl GtidSet {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.pos)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], GtidWireError> {
-        let slice = self
-            .pos
-            .checked_add(n)
-            .and_then(|end| self.bytes.get(self.pos..end))
-            .ok_or(GtidWireError::Truncated {
-                offset: self.pos,
-                needed: n as u64,
-                available: self.remaining(),
-            })?;
-        self.pos += n;
-        Ok(slice)
-    }
-
-    fn u8(&mut self) -> Result<u8, GtidWireError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u64(&mut self) -> Result<u64, GtidWireError> {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn i64(&mut self) -> Result<i64, GtidWireError> {
-        Ok(self.u64()? as i64)
+impl From<Truncated> for GtidWireError {
+    fn from(t: Truncated) -> Self {
+        GtidWireError::Truncated {
+            offset: t.offset,
+            needed: t.needed,
+            available: t.available,
+        }
     }
 }
 

@@ -38,6 +38,8 @@ use mysql_common::binlog::consts::{BinlogVersion, EventType};
 use mysql_common::binlog::events::Event;
 use mysql_common::binlog::EventStreamReader;
 
+use crate::bytes::{Cursor, PackedError};
+
 /// The first four bytes of every binlog file.
 pub const MAGIC: [u8; 4] = [0xfe, b'b', b'i', b'n'];
 const HEADER_LEN: u64 = 19;
@@ -395,40 +397,29 @@ struct PayloadHeader<'a> {
 
 impl<'a> PayloadHeader<'a> {
     fn parse(body: &'a [u8]) -> Result<Self, String> {
-        let mut at = 0usize;
-        let packed = |at: &mut usize| -> Result<u64, String> {
-            let short = || format!("header ends early at byte {at}");
-            let first = *body.get(*at).ok_or_else(short)?;
-            let n = match first {
-                0..=250 => {
-                    *at += 1;
-                    return Ok(u64::from(first));
-                }
-                0xfc => 2,
-                0xfd => 3,
-                0xfe => 8,
-                _ => return Err(format!("invalid packed integer {first:#04x} at byte {at}")),
-            };
-            let bytes = body.get(*at + 1..*at + 1 + n).ok_or_else(short)?;
-            *at += 1 + n;
-            Ok(bytes.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        let mut c = Cursor::new(body);
+        let packed = |c: &mut Cursor<'_>| -> Result<u64, String> {
+            let at = c.pos();
+            c.packed().map_err(|e| match e {
+                PackedError::Truncated(_) => format!("header ends early at byte {at}"),
+                PackedError::Invalid(first) => format!("invalid packed integer {first:#04x} at byte {at}"),
+            })
         };
         let (mut size, mut compression, mut uncompressed) = (None, None, 0);
         loop {
-            let field = packed(&mut at)?;
+            let field = packed(&mut c)?;
             if field == 0 {
                 break;
             }
-            let len = packed(&mut at)?;
+            let len = packed(&mut c)?;
             match field {
-                1 => size = Some(packed(&mut at)?),
-                2 => compression = Some(packed(&mut at)?),
-                3 => uncompressed = packed(&mut at)?,
+                1 => size = Some(packed(&mut c)?),
+                2 => compression = Some(packed(&mut c)?),
+                3 => uncompressed = packed(&mut c)?,
                 _ => {
-                    at = usize::try_from(len)
+                    usize::try_from(len)
                         .ok()
-                        .and_then(|l| at.checked_add(l))
-                        .filter(|end| *end <= body.len())
+                        .and_then(|l| c.skip(l).ok())
                         .ok_or_else(|| format!("field {field} of {len} bytes goes past the event"))?;
                 }
             }
@@ -437,8 +428,8 @@ impl<'a> PayloadHeader<'a> {
         let compression = compression.ok_or("no compression type field")?;
         let payload = usize::try_from(size)
             .ok()
-            .and_then(|s| body.get(at..at.checked_add(s)?))
-            .ok_or_else(|| format!("payload of {size} bytes but {} left in the event", body.len() - at))?;
+            .and_then(|s| c.take(s).ok())
+            .ok_or_else(|| format!("payload of {size} bytes but {} left in the event", c.remaining()))?;
         Ok(PayloadHeader { compression, uncompressed_size: uncompressed, payload })
     }
 }
