@@ -88,6 +88,17 @@ impl ProducerContext for AckContext {
     }
 }
 
+/// A producer reporting deliveries to `tracker`; `linger_ms` replaces the
+/// default `linger.ms` unless `producer.linger.ms` is set.
+fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, linger_ms: Option<&str>) -> Result<ThreadedProducer<AckContext>, SinkError> {
+    let mut c = producer_config(&cfg.bootstrap, &cfg.client_id, &cfg.producer);
+    if let Some(l) = linger_ms.filter(|_| !cfg.producer.contains_key("linger.ms")) {
+        c.set("linger.ms", l);
+    }
+    c.create_with_context(AckContext { tracker: tracker.clone() })
+        .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })
+}
+
 /// The producer settings binlog-cdc needs for its guarantees; `producer.*`
 /// may add to them (compression, linger) and override the tunables.
 pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String, String>) -> ClientConfig {
@@ -130,9 +141,7 @@ pub struct KafkaSink {
 impl KafkaSink {
     pub fn new(cfg: KafkaSinkConfig) -> Result<Self, SinkError> {
         let tracker = Tracker::new();
-        let producer: ThreadedProducer<AckContext> = producer_config(&cfg.bootstrap, &cfg.client_id, &cfg.producer)
-            .create_with_context(AckContext { tracker: tracker.clone() })
-            .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })?;
+        let producer = create_producer(&cfg, &tracker, None)?;
         let mut headers = OwnedHeaders::new();
         for (k, v) in &cfg.context_headers {
             headers = headers.insert(Header { key: k, value: Some(v) });
@@ -146,14 +155,7 @@ impl KafkaSink {
     fn switch_producer(&mut self, batch: &Batch) -> Result<(), SinkError> {
         let snapshot = batch.position.snapshot.as_deref() == Some("INITIAL");
         if snapshot && self.snapshot_producer.is_none() {
-            let mut c = producer_config(&self.cfg.bootstrap, &self.cfg.client_id, &self.cfg.producer);
-            if !self.cfg.producer.contains_key("linger.ms") {
-                c.set("linger.ms", SNAPSHOT_LINGER_MS);
-            }
-            let p = c
-                .create_with_context(AckContext { tracker: self.tracker.clone() })
-                .map_err(|source| SinkError::Producer { bootstrap: self.cfg.bootstrap.clone(), source })?;
-            self.snapshot_producer = Some(p);
+            self.snapshot_producer = Some(create_producer(&self.cfg, &self.tracker, Some(SNAPSHOT_LINGER_MS))?);
         } else if !snapshot {
             if let Some(p) = self.snapshot_producer.take() {
                 let timeout = self.cfg.drain_timeout;

@@ -26,7 +26,6 @@ pub mod state;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, Row, Value};
@@ -130,11 +129,8 @@ fn q(context: impl Into<String>) -> impl FnOnce(mysql_async::Error) -> Increment
 }
 
 fn chunk_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
     // 32 hex digits: with "-close", within the signal table's VARCHAR(42).
-    format!("{nanos:016x}{:016x}", N.fetch_add(1, Ordering::Relaxed) ^ u64::from(std::process::id()) << 32)
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 fn name(t: &TableId) -> String {
