@@ -191,11 +191,17 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
                 info!("stopped before Kafka could be reached");
                 return Ok(());
             }
-            store.ensure_topic().await?;
-            let s = store.clone();
-            tokio::task::spawn_blocking(move || s.load(Duration::from_secs(60)))
-                .await
-                .map_err(|e| AppError::Task(e.to_string()))??
+            // A topic created just now holds no position: reading it would
+            // only wait for its partitions' leaders (~0.2 s at every first start).
+            let created = store.ensure_topic().await?;
+            if created {
+                None
+            } else {
+                let s = store.clone();
+                tokio::task::spawn_blocking(move || s.load(Duration::from_secs(60)))
+                    .await
+                    .map_err(|e| AppError::Task(e.to_string()))??
+            }
         }
         None => None,
     };

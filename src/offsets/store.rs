@@ -81,14 +81,14 @@ impl OffsetStore {
         Ok(topics::Probe::new(&self.config(), &self.bootstrap)?)
     }
 
-    /// Creates the topic (compacted) when it is missing.
-    pub async fn ensure_topic(&self) -> Result<(), StoreError> {
+    /// Creates the topic (compacted) when it is missing; `true` when it was
+    /// missing (so it holds no position yet).
+    pub async fn ensure_topic(&self) -> Result<bool, StoreError> {
         let admin = topics::admin(&self.config(), &self.bootstrap)?;
         let mut configs = BTreeMap::new();
         configs.insert("cleanup.policy".to_string(), "compact".to_string());
         let spec = TopicSpec { partitions: self.partitions, replication_factor: self.replication_factor, configs };
-        topics::create(&admin, &self.topic, &spec).await?;
-        Ok(())
+        Ok(topics::create(&admin, &self.topic, &spec).await?)
     }
 
     /// Reads every partition to its end; the last value for our key wins.

@@ -88,12 +88,12 @@ impl ProducerContext for AckContext {
     }
 }
 
-/// A producer reporting deliveries to `tracker`; `linger_ms` replaces the
-/// default `linger.ms` unless `producer.linger.ms` is set.
-fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, linger_ms: Option<&str>) -> Result<ThreadedProducer<AckContext>, SinkError> {
+/// A producer reporting deliveries to `tracker`; `tuning` replaces the
+/// defaults of those settings that `producer.*` does not set.
+fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, tuning: &[(&str, &str)]) -> Result<ThreadedProducer<AckContext>, SinkError> {
     let mut c = producer_config(&cfg.bootstrap, &cfg.client_id, &cfg.producer);
-    if let Some(l) = linger_ms.filter(|_| !cfg.producer.contains_key("linger.ms")) {
-        c.set("linger.ms", l);
+    for (k, v) in tuning.iter().filter(|(k, _)| !cfg.producer.contains_key(*k)) {
+        c.set(*k, *v);
     }
     c.create_with_context(AckContext { tracker: tracker.clone() })
         .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })
@@ -121,17 +121,23 @@ pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String
     c
 }
 
-/// `linger.ms` of the initial snapshot's producer (unless `producer.linger.ms`
-/// is set). `make bench`, 1M-row snapshot: 5 ms costs 12.7 CPU s, 50 ms
-/// 8.1 CPU s (fewer, fuller requests); streaming keeps 5 ms, for latency.
-const SNAPSHOT_LINGER_MS: &str = "50";
+/// The initial snapshot's producer, tuned for throughput (unless `producer.*`
+/// sets these). `make bench`, 1M-row snapshot: `linger.ms` 5 costs 12.7 CPU
+/// s, 50 ms 8.1 CPU s (fewer, fuller requests); streaming keeps 5 ms, for
+/// latency. A queue of 6 MiB holds the five requests an idempotent producer
+/// may have in flight plus the batch being filled: with more, librdkafka's
+/// broker thread spins (poll with no timeout) while a full batch waits for a
+/// free slot (perf: 23 % of the connector's CPU at 16 MiB, 1.5 % at 6 MiB),
+/// and memory grows (peak RSS 138 → 120 MiB).
+const SNAPSHOT_TUNING: &[(&str, &str)] = &[("linger.ms", "50"), ("queue.buffering.max.kbytes", "6144")];
 
 pub struct KafkaSink {
     cfg: KafkaSinkConfig,
     producer: ThreadedProducer<AckContext>,
     /// The initial snapshot's records go through their own producer, tuned
-    /// for throughput; flushed and dropped before the first streamed record,
-    /// so that order across the hand-over is kept.
+    /// for throughput, and so does the first batch after them; it is then
+    /// flushed and dropped (`snapshot_ends`), so that order across the
+    /// hand-over is kept.
     snapshot_producer: Option<ThreadedProducer<AckContext>>,
     tracker: Tracker,
     known_topics: HashSet<Arc<str>>,
@@ -141,7 +147,7 @@ pub struct KafkaSink {
 impl KafkaSink {
     pub fn new(cfg: KafkaSinkConfig) -> Result<Self, SinkError> {
         let tracker = Tracker::new();
-        let producer = create_producer(&cfg, &tracker, None)?;
+        let producer = create_producer(&cfg, &tracker, &[])?;
         let mut headers = OwnedHeaders::new();
         for (k, v) in &cfg.context_headers {
             headers = headers.insert(Header { key: k, value: Some(v) });
@@ -149,25 +155,25 @@ impl KafkaSink {
         Ok(KafkaSink { cfg, producer, snapshot_producer: None, tracker, known_topics: HashSet::new(), headers })
     }
 
-    /// The producer for a batch: the snapshot's for initial-snapshot batches
-    /// (created on the first), else the streaming one, after the snapshot's
-    /// has delivered everything.
-    fn switch_producer(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        let snapshot = batch.position.snapshot.as_deref() == Some("INITIAL");
-        if snapshot && self.snapshot_producer.is_none() {
-            self.snapshot_producer = Some(create_producer(&self.cfg, &self.tracker, Some(SNAPSHOT_LINGER_MS))?);
-        } else if !snapshot {
-            if let Some(p) = self.snapshot_producer.take() {
-                let timeout = self.cfg.drain_timeout;
-                let flushed = tokio::task::block_in_place(|| p.flush(timeout));
-                if let Err(e) = flushed {
-                    return Err(SinkError::Delivery {
-                        bootstrap: self.cfg.bootstrap.clone(),
-                        message: format!("the snapshot's records were not all acknowledged within {timeout:?}: {e}"),
-                    });
-                }
-            }
+    /// After the first batch that is not part of the running snapshot (the
+    /// snapshot's last records, whose position marks it complete, or the
+    /// first streamed ones), which went through the snapshot's producer
+    /// too: flushes that producer (every snapshot record is acknowledged
+    /// before a record goes through the other one, which keeps the order)
+    /// and drops it. Its topics are looked up again through the streaming
+    /// producer: a producer that has never seen a topic holds its first
+    /// records until its next metadata refresh, up to a second later
+    /// (`make bench`: the last snapshot records arrived ~1 s late).
+    fn snapshot_ends(&mut self) -> Result<(), SinkError> {
+        let Some(p) = self.snapshot_producer.take() else { return Ok(()) };
+        let timeout = self.cfg.drain_timeout;
+        if let Err(e) = tokio::task::block_in_place(|| p.flush(timeout)) {
+            return Err(SinkError::Delivery {
+                bootstrap: self.cfg.bootstrap.clone(),
+                message: format!("the snapshot's records were not all acknowledged within {timeout:?}: {e}"),
+            });
         }
+        self.known_topics.clear();
         Ok(())
     }
 
@@ -250,7 +256,10 @@ impl KafkaSink {
     }
 
     async fn send_batch(&mut self, batch: Batch) -> Result<(), SinkError> {
-        self.switch_producer(&batch)?;
+        let snapshot = batch.position.snapshot.as_deref() == Some("INITIAL");
+        if snapshot && self.snapshot_producer.is_none() {
+            self.snapshot_producer = Some(create_producer(&self.cfg, &self.tracker, SNAPSHOT_TUNING)?);
+        }
         // Records of a batch mostly share their topic: look each up once.
         let mut checked: Option<&Arc<str>> = None;
         for r in &batch.records {
@@ -263,7 +272,11 @@ impl KafkaSink {
         let seq = self.tracker.register(batch.records.len(), batch.position) as usize;
         // Handing a record to librdkafka does not block (only a full queue
         // makes `produce` wait, in blocking mode): no thread hand-over here.
-        self.produce_all(&batch.records, seq)
+        self.produce_all(&batch.records, seq)?;
+        if !snapshot {
+            self.snapshot_ends()?;
+        }
+        Ok(())
     }
 
     fn produce_all(&self, records: &[crate::envelope::Record], seq: usize) -> Result<(), SinkError> {

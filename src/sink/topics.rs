@@ -141,8 +141,9 @@ pub fn partitions<C: rdkafka::ClientContext>(
     }))
 }
 
-/// Creates `topic` unless it exists (an "already exists" answer is success).
-pub async fn create(admin: &AdminClient<DefaultClientContext>, topic: &str, spec: &TopicSpec) -> Result<(), TopicError> {
+/// Creates `topic` unless it exists (an "already exists" answer is
+/// success); `true` when this call created it.
+pub async fn create(admin: &AdminClient<DefaultClientContext>, topic: &str, spec: &TopicSpec) -> Result<bool, TopicError> {
     let mut new = NewTopic::new(topic, spec.partitions, TopicReplication::Fixed(i32::from(spec.replication_factor)));
     for (k, v) in &spec.configs {
         new = new.set(k, v);
@@ -152,11 +153,13 @@ pub async fn create(admin: &AdminClient<DefaultClientContext>, topic: &str, spec
         .create_topics([&new], &opts)
         .await
         .map_err(|e| TopicError::Create { topic: topic.to_string(), message: e.to_string() })?;
+    let mut created = false;
     for r in results {
         match r {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Ok(_) => created = true,
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
             Err((_, code)) => return Err(TopicError::Create { topic: topic.to_string(), message: code.to_string() }),
         }
     }
-    Ok(())
+    Ok(created)
 }

@@ -1,20 +1,29 @@
 //! `make bench`, snapshot case: a table of BENCH_SNAPSHOT_ROWS [1,000,000]
 //! rows of ~200 bytes exists before the connector starts; measured from
 //! process start until Kafka holds every `r` record (acknowledged), with the
-//! connector's CPU time and peak RSS; then Debezium (Kafka Connect
-//! standalone, snapshot.mode=initial, same table, same Kafka) the same way,
-//! its rate also given from its first record (JVM start excluded).
+//! connector's CPU time and peak RSS, and the CPU Kafka and MariaDB spent
+//! meanwhile; then Debezium (Kafka Connect standalone, snapshot.mode=initial,
+//! same table, same Kafka) the same way, its rate also given from its first
+//! record (JVM start excluded).
+//!
+//! Before it, binlog-cdc snapshots a table of BENCH_WARMUP_ROWS [300,000]
+//! rows of the same shape into its own topic, unmeasured: a broker that has
+//! not yet run this workload spends the measured run JIT-compiling its
+//! produce path (JFR during the run after a 2M-record bare-producer warm-up:
+//! ~870 compilations, C2 threads 23 % of the machine's samples), as the cases
+//! before it do in a full `make bench` and any long-running broker has.
+//!
 //! BENCH_PEERS=none skips Debezium; BENCH_SNAPSHOT_THREADS sets
 //! snapshot.max.threads for binlog-cdc; BENCH_OURS_PROPS adds connector
-//! properties (as in main.rs); BENCH_TRACE_RSS=1 prints records
-//! and RSS as they go; BENCH_MALLOC_ARENA_MAX overrides glibc's arena count
-//! (main.rs sets 2; without it RSS grew with every record: 1.8 GiB at 1M).
-//! Last run (2 cores, load average ~6 from other runs): binlog-cdc 65k
-//! rows/s, 13 CPU s, 204 MiB peak RSS; Debezium 5.2k rows/s, 481 MiB.
+//! properties (as in main.rs); BENCH_TRACE_RSS=1 prints records and RSS as
+//! they go; BENCH_SHOW_LOG=1 prints the connector's debug log with the
+//! wall-clock times of its start and of the last record; BENCH_MALLOC_ARENA_MAX
+//! overrides glibc's arena count (main.rs sets 2; without it RSS grew with
+//! every record: 1.8 GiB at 1M).
 
 use std::time::{Duration, Instant};
 
-use crate::stats::{sample, TopicCounter};
+use crate::stats::{cpu_of, sample, TopicCounter};
 use crate::support::cdc::{Cdc, CdcConfig};
 use crate::support::debezium::{Debezium, DebeziumConfig};
 use crate::support::kafka::{shared_kafka, unique_prefix};
@@ -30,11 +39,17 @@ struct Run {
     streaming_seconds: f64,
     cpu_s: f64,
     hwm_kib: u64,
+    /// CPU seconds Kafka and MariaDB spent during the run.
+    servers_cpu_s: (f64, f64),
 }
 
-/// Polls until `topic` holds `n` records; samples `pid` meanwhile.
-async fn watch(bootstrap: &str, topic: &str, n: i64, pid: impl Fn() -> Option<u32>, deadline: Duration) -> Result<Run, String> {
+/// Kafka's and MariaDB's process ids.
+type Servers = (Option<u32>, Option<u32>);
+
+/// Polls until `topic` holds `n` records; samples `pid` and `servers` meanwhile.
+async fn watch(bootstrap: &str, topic: &str, n: i64, pid: impl Fn() -> Option<u32>, servers: Servers, deadline: Duration) -> Result<Run, String> {
     let started = Instant::now();
+    let servers0 = (cpu_of(servers.0), cpu_of(servers.1));
     let mut counter = TopicCounter::new(bootstrap);
     let (mut first, mut cpu_s, mut hwm_kib) = (None, 0.0, 0);
     loop {
@@ -54,7 +69,8 @@ async fn watch(bootstrap: &str, topic: &str, n: i64, pid: impl Fn() -> Option<u3
         if count >= n {
             let seconds = started.elapsed().as_secs_f64();
             let streaming_seconds = seconds - first.unwrap_or_default().as_secs_f64();
-            return Ok(Run { seconds, streaming_seconds, cpu_s, hwm_kib });
+            let servers_cpu_s = (cpu_of(servers.0) - servers0.0, cpu_of(servers.1) - servers0.1);
+            return Ok(Run { seconds, streaming_seconds, cpu_s, hwm_kib, servers_cpu_s });
         }
         if started.elapsed() > deadline {
             return Err(format!("{count} of {n} records after {deadline:?}"));
@@ -75,50 +91,15 @@ async fn bench_snapshot() {
     });
     let kafka = shared_kafka();
     let bootstrap = kafka.bootstrap().to_string();
-    // A cold broker (JIT, page cache) halves the first run's rate: warm it
-    // as main.rs does, so that a snapshot-only run measures what a full one does.
-    let warm = env_num("BENCH_WARMUP_RECORDS", 200_000);
+    let servers = (kafka.pid(), db.pid());
+    let warm = env_num("BENCH_WARMUP_ROWS", 300_000);
     if warm > 0 {
-        let t = unique_prefix("bench_snap_warmup");
-        let row = crate::ceiling::bare_produce(&bootstrap, &t, 1, &crate::ceiling::synthetic(), warm, kafka.pid()).await;
-        eprintln!("[bench snapshot] broker warm-up: {warm} records in {:.1} s", row.seconds);
+        let (warm_db, _) = fill(&db, "bench_snap_warm", warm).await;
+        let r = run_ours(&bootstrap, &db, &warm_db, warm, threads, servers).await;
+        eprintln!("[bench snapshot] warm-up snapshot of {warm} rows: {:?}", r.map(|r| (r.seconds, r.cpu_s)));
     }
-    let database = db.fresh_database("bench_snap").await;
-    let fill = Instant::now();
-    db.exec(&format!(
-        "USE `{database}`; CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), \
-         amount DECIMAL(12,2), status VARCHAR(16), note VARCHAR(120), created DATETIME(3)); \
-         SET SESSION sql_log_bin = 0; \
-         INSERT INTO orders SELECT seq, CONCAT('customer-', LPAD(seq % 50000, 6, '0')), (seq % 1000000) / 100, 'NEW', \
-         'a note of about eighty characters to make the row roughly two hundred bytes long', \
-         TIMESTAMP('2024-01-01') + INTERVAL seq SECOND FROM seq_1_to_{n}"
-    ))
-    .await;
-    eprintln!("[bench snapshot] {n} rows written in {:?}", fill.elapsed());
-    db.exec(&format!("ANALYZE TABLE `{database}`.orders")).await;
-    let table_mb: Vec<(u64,)> = db
-        .query(&format!("SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA='{database}' AND TABLE_NAME='orders'"))
-        .await;
-
-    let prefix = unique_prefix("bench_snap");
-    let mut cfg = CdcConfig::mariadb(&db, &bootstrap, &prefix, &database)
-        .set("snapshot.mode", "initial")
-        .set("snapshot.max.threads", &threads.to_string())
-        .set("offset.flush.interval.ms", "1000");
-    for (k, v) in crate::ours_props() {
-        cfg = cfg.set(&k, &v);
-    }
-    let arena = std::env::var("BENCH_MALLOC_ARENA_MAX").unwrap_or_default();
-    let mut env = vec![("BINLOG_CDC_LOG", "info")];
-    if !arena.is_empty() {
-        env.push(("MALLOC_ARENA_MAX", arena.as_str()));
-    }
-    let cdc = Cdc::start_with_env(&cfg, &env);
-    let ours = watch(&bootstrap, &format!("{prefix}.{database}.orders"), n as i64, || cdc.pid(), Duration::from_secs(1200)).await;
-    if ours.is_err() {
-        eprintln!("{}", cdc.log_tail(30));
-    }
-    cdc.terminate(Duration::from_secs(60)).await;
+    let (database, table_bytes) = fill(&db, "bench_snap", n).await;
+    let ours = run_ours(&bootstrap, &db, &database, n, threads, servers).await;
 
     let mut dbz_run = None;
     if peers.contains("debezium") {
@@ -127,7 +108,7 @@ async fn bench_snapshot() {
             .set("snapshot.mode", "initial")
             .set("include.schema.changes", "false");
         let dbz = Debezium::start(dcfg).await;
-        let r = watch(&bootstrap, &format!("{dprefix}.{database}.orders"), n as i64, || dbz.pid(), Duration::from_secs(3600)).await;
+        let r = watch(&bootstrap, &format!("{dprefix}.{database}.orders"), n as i64, || dbz.pid(), servers, Duration::from_secs(3600)).await;
         if r.is_err() {
             eprintln!("{}", dbz.log_tail(30));
         }
@@ -138,25 +119,86 @@ async fn bench_snapshot() {
     println!();
     println!(
         "snapshot of {n} rows (~200 B each, InnoDB data {:.0} MB) → Kafka (1 partition, JSON with schemas)",
-        table_mb.first().map_or(0.0, |r| r.0 as f64 / 1e6)
+        table_bytes as f64 / 1e6
     );
     println!();
-    println!("| implementation | seconds (process start → last record acked) | rows/s | rows/s from first record | CPU s | peak RSS MiB |");
-    println!("|---|---|---|---|---|---|");
+    println!("| implementation | seconds (process start → last record acked) | rows/s | rows/s from first record | CPU s | peak RSS MiB | servers' CPU s: Kafka / MariaDB |");
+    println!("|---|---|---|---|---|---|---|");
     let line = |name: &str, r: &Result<Run, String>| match r {
         Ok(r) => println!(
-            "| {name} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} |",
+            "| {name} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} / {:.1} |",
             r.seconds,
             n as f64 / r.seconds,
             n as f64 / r.streaming_seconds.max(0.001),
             r.cpu_s,
-            r.hwm_kib as f64 / 1024.0
+            r.hwm_kib as f64 / 1024.0,
+            r.servers_cpu_s.0,
+            r.servers_cpu_s.1
         ),
-        Err(e) => println!("| {name} | failed: {e} | | | | |"),
+        Err(e) => println!("| {name} | failed: {e} | | | | | |"),
     };
     line(&format!("binlog-cdc (snapshot.max.threads={threads})"), &ours);
     if let Some(r) = &dbz_run {
         line("Debezium 3.x MariaDB connector (Connect standalone, -Xmx512m)", r);
     }
     assert!(ours.is_ok(), "binlog-cdc snapshot did not complete");
+}
+
+/// A database holding `orders` with `n` rows; its name and InnoDB data size.
+async fn fill(db: &MariaDb, prefix: &str, n: u64) -> (String, u64) {
+    let database = db.fresh_database(prefix).await;
+    let started = Instant::now();
+    db.exec(&format!(
+        "USE `{database}`; CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(64), \
+         amount DECIMAL(12,2), status VARCHAR(16), note VARCHAR(120), created DATETIME(3)); \
+         SET SESSION sql_log_bin = 0; \
+         INSERT INTO orders SELECT seq, CONCAT('customer-', LPAD(seq % 50000, 6, '0')), (seq % 1000000) / 100, 'NEW', \
+         'a note of about eighty characters to make the row roughly two hundred bytes long', \
+         TIMESTAMP('2024-01-01') + INTERVAL seq SECOND FROM seq_1_to_{n}"
+    ))
+    .await;
+    eprintln!("[bench snapshot] {n} rows written in {:?}", started.elapsed());
+    db.exec(&format!("ANALYZE TABLE `{database}`.orders")).await;
+    let size: Vec<(u64,)> = db
+        .query(&format!("SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA='{database}' AND TABLE_NAME='orders'"))
+        .await;
+    (database, size.first().map_or(0, |r| r.0))
+}
+
+/// binlog-cdc's snapshot of `database` (`n` rows), from process start until
+/// Kafka holds every record.
+async fn run_ours(bootstrap: &str, db: &MariaDb, database: &str, n: u64, threads: u64, servers: Servers) -> Result<Run, String> {
+    let prefix = unique_prefix("bench_snap");
+    let mut cfg = CdcConfig::mariadb(db, bootstrap, &prefix, database)
+        .set("snapshot.mode", "initial")
+        .set("snapshot.max.threads", &threads.to_string())
+        .set("offset.flush.interval.ms", "1000");
+    for (k, v) in crate::ours_props() {
+        cfg = cfg.set(&k, &v);
+    }
+    let show_log = std::env::var_os("BENCH_SHOW_LOG").is_some();
+    let arena = std::env::var("BENCH_MALLOC_ARENA_MAX").unwrap_or_default();
+    let mut env = vec![("BINLOG_CDC_LOG", if show_log { "debug" } else { "info" })];
+    if !arena.is_empty() {
+        env.push(("MALLOC_ARENA_MAX", arena.as_str()));
+    }
+    if show_log {
+        eprintln!("[bench snapshot] binlog-cdc starts at {}", time_of_day());
+    }
+    let cdc = Cdc::start_with_env(&cfg, &env);
+    let topic = format!("{prefix}.{database}.orders");
+    let ours = watch(bootstrap, &topic, n as i64, || cdc.pid(), servers, Duration::from_secs(1200)).await;
+    if ours.is_err() || show_log {
+        eprintln!("[bench snapshot] last record counted at {}", time_of_day());
+        eprintln!("{}", cdc.log_excerpt(200));
+    }
+    cdc.terminate(Duration::from_secs(60)).await;
+    ours
+}
+
+/// UTC time of day as the connector's log prints it.
+fn time_of_day() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let s = d.as_secs() % 86_400;
+    format!("{:02}:{:02}:{:02}.{:06}", s / 3600, s / 60 % 60, s % 60, d.subsec_micros())
 }
