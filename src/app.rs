@@ -277,7 +277,16 @@ pub async fn run(cfg: Config, shutdown: watch::Receiver<bool>) -> Result<(), App
         decoder = decoder.with_incremental(c);
     }
     log_unused_transform_properties(&cfg);
-    let streamed = stream::run(&source_cfg, &mut decoder, shutdown).await;
+    // The sink ends early only on a failure: stop streaming then, rather than
+    // when the decoder next hands it a batch (an idle source may have none).
+    let mut sink = sink;
+    let streamed = tokio::select! {
+        r = stream::run(&source_cfg, &mut decoder, shutdown) => r,
+        sunk = &mut sink => {
+            let _ = pool.disconnect().await;
+            return sunk.map_err(|e| AppError::Task(e.to_string()))?;
+        }
+    };
     let finished = decoder.finish().await;
     let sunk = sink.await.map_err(|e| AppError::Task(e.to_string()))?;
     let _ = pool.disconnect().await;

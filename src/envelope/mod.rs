@@ -363,9 +363,12 @@ impl Encoder {
             (op, before, after) => {
                 let key_cells = after.or(before).unwrap_or(&[]);
                 let key = self.key_payload(codec, key_cells);
-                out.push(record(key.clone(), Some(self.value(codec, ev, op, before, after, None))));
+                let value = Some(self.value(codec, ev, op, before, after, None));
                 if op == Op::Delete && self.cfg.tombstones_on_delete {
+                    out.push(record(key.clone(), value));
                     out.push(record(key, None));
+                } else {
+                    out.push(record(key, value));
                 }
             }
         }

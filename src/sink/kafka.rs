@@ -38,6 +38,8 @@ pub enum SinkError {
         #[source]
         source: KafkaError,
     },
+    #[error("a record of {bytes} bytes for topic `{topic}` is larger than the producer's queue; set producer.queue.buffering.max.kbytes above producer.message.max.bytes")]
+    Oversized { topic: String, bytes: usize },
     #[error("delivery to Kafka at {bootstrap} (bootstrap.servers) failed: {message}; the stored position was not advanced past the failed record, so a restart resends it")]
     Delivery { bootstrap: String, message: String },
     #[error(transparent)]
@@ -99,10 +101,29 @@ fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, tuning: &[(&str, &s
         .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })
 }
 
+/// The largest record handed to librdkafka unless `producer.message.max.bytes`
+/// says otherwise: 5 MB (Kafka Connect's producer refuses records over 1 MiB
+/// by default; the broker's own limit is 1 MiB per batch unless raised).
+const MESSAGE_MAX_BYTES: u64 = 5_000_000;
+
+/// librdkafka's queue holds records until they are acknowledged. 6 MiB holds
+/// the five requests an idempotent producer may have in flight (1 MB
+/// batches) plus the batch being filled; more makes its broker thread spin
+/// (poll with no timeout) while a full batch waits for a free slot, and
+/// costs memory. `make bench`, same run, 16 → 6 MiB: snapshot 1M rows, the
+/// spin 23 % → 1.5 % of the connector's CPU, peak RSS 138 → 120 MiB; backlog
+/// cases 1/2: 12.1 → 9.1 and 7.9 → 5.5 CPU s per 1M rows, 95k → 123k and
+/// 163k → 197k rows/s, RSS 116 → 90 MiB. It must also hold the largest
+/// record: a larger one would never fit.
+fn queue_kbytes(message_max_bytes: u64) -> u64 {
+    (message_max_bytes / 1024 + 1024).max(6 * 1024)
+}
+
 /// The producer settings binlog-cdc needs for its guarantees; `producer.*`
 /// may add to them (compression, linger) and override the tunables.
 pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String, String>) -> ClientConfig {
     let mut c = ClientConfig::new();
+    let message_max = extra.get("message.max.bytes").and_then(|v| v.parse().ok()).unwrap_or(MESSAGE_MAX_BYTES);
     c.set("bootstrap.servers", bootstrap)
         .set("client.id", client_id)
         .set("enable.idempotence", "true")
@@ -111,10 +132,8 @@ pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String
         .set("linger.ms", "5")
         .set("batch.size", "1000000")
         .set("compression.type", "lz4")
-        // Records wait here until acknowledged: 16 MiB covers the in-flight
-        // window at full speed (more only adds memory).
-        .set("queue.buffering.max.kbytes", "16384")
-        .set("message.max.bytes", "10000000");
+        .set("queue.buffering.max.kbytes", queue_kbytes(message_max).to_string())
+        .set("message.max.bytes", MESSAGE_MAX_BYTES.to_string());
     for (k, v) in extra {
         c.set(k, v);
     }
@@ -124,12 +143,8 @@ pub fn producer_config(bootstrap: &str, client_id: &str, extra: &BTreeMap<String
 /// The initial snapshot's producer, tuned for throughput (unless `producer.*`
 /// sets these). `make bench`, 1M-row snapshot: `linger.ms` 5 costs 12.7 CPU
 /// s, 50 ms 8.1 CPU s (fewer, fuller requests); streaming keeps 5 ms, for
-/// latency. A queue of 6 MiB holds the five requests an idempotent producer
-/// may have in flight plus the batch being filled: with more, librdkafka's
-/// broker thread spins (poll with no timeout) while a full batch waits for a
-/// free slot (perf: 23 % of the connector's CPU at 16 MiB, 1.5 % at 6 MiB),
-/// and memory grows (peak RSS 138 → 120 MiB).
-const SNAPSHOT_TUNING: &[(&str, &str)] = &[("linger.ms", "50"), ("queue.buffering.max.kbytes", "6144")];
+/// latency.
+const SNAPSHOT_TUNING: &[(&str, &str)] = &[("linger.ms", "50")];
 
 pub struct KafkaSink {
     cfg: KafkaSinkConfig,
@@ -241,6 +256,12 @@ impl KafkaSink {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     // librdkafka's queue is full (bounded by bytes): wait for
                     // deliveries, letting the runtime run other tasks meanwhile.
+                    // With nothing queued the record alone exceeds the queue
+                    // and would wait forever.
+                    if self.active().in_flight_count() == 0 {
+                        let bytes = back.payload.map_or(0, <[u8]>::len) + back.key.map_or(0, <[u8]>::len);
+                        return Err(SinkError::Oversized { topic: back.topic.to_string(), bytes });
+                    }
                     rec = back;
                     let wait = || std::thread::sleep(Duration::from_millis(1));
                     match tokio::runtime::Handle::try_current() {
@@ -396,5 +417,28 @@ impl KafkaSink {
             warn!(error = %e, "flushing the producer at shutdown failed");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(c: &ClientConfig, key: &str) -> Option<String> {
+        c.get(key).map(str::to_string)
+    }
+
+    #[test]
+    fn the_queue_holds_the_in_flight_window_and_the_largest_record() {
+        let c = producer_config("b:9092", "id", &BTreeMap::new());
+        assert_eq!(setting(&c, "message.max.bytes").as_deref(), Some("5000000"));
+        assert_eq!(setting(&c, "queue.buffering.max.kbytes").as_deref(), Some("6144"));
+        // A larger record limit grows the queue with it ...
+        let big = BTreeMap::from([("message.max.bytes".to_string(), "20000000".to_string())]);
+        let kbytes: u64 = setting(&producer_config("b:9092", "id", &big), "queue.buffering.max.kbytes").and_then(|v| v.parse().ok()).unwrap_or(0);
+        assert!(kbytes * 1024 > 20_000_000, "{kbytes}");
+        // ... and an explicit queue size wins.
+        let queue = BTreeMap::from([("queue.buffering.max.kbytes".to_string(), "64".to_string())]);
+        assert_eq!(setting(&producer_config("b:9092", "id", &queue), "queue.buffering.max.kbytes").as_deref(), Some("64"));
     }
 }

@@ -418,3 +418,23 @@ async fn unreachable_kafka_is_retried_then_fails_naming_bootstrap_servers() {
     let log = assert_stops_with(&patient, Duration::from_secs(120), &["bootstrap.servers", &format!("error: cannot reach Kafka at {bootstrap}")]).await;
     assert!(log.matches("retrying").count() >= 2, "{log}");
 }
+
+/// A record larger than librdkafka's queue could never be queued: the
+/// connector stops naming the setting instead of waiting forever.
+#[tokio::test]
+async fn a_record_larger_than_the_producer_queue_stops_naming_the_setting() {
+    let db = shared_mariadb();
+    let database = db.fresh_database("bigrecord").await;
+    db.exec(&format!("USE `{database}`; CREATE TABLE t (id INT PRIMARY KEY, body MEDIUMTEXT)")).await;
+    let cfg = CdcConfig::mariadb(db, shared_kafka().bootstrap(), &unique_prefix("bigrecord"), &database)
+        .set("producer.queue.buffering.max.kbytes", "64");
+    let cdc = Cdc::start(&cfg);
+    cdc.wait_streaming(Duration::from_secs(60)).await;
+    db.exec(&format!("USE `{database}`; INSERT INTO t VALUES (1, 'small')")).await;
+    let topic = format!("{}.{database}.t", cfg.get("topic.prefix").unwrap_or_default());
+    assert_eq!(consume(shared_kafka().bootstrap(), &topic, 1, Duration::from_secs(30)).await.len(), 1);
+    // Nothing else is written after it: the connector must stop by itself,
+    // not at the next binlog event.
+    db.exec(&format!("USE `{database}`; INSERT INTO t VALUES (2, REPEAT('x', 200000))")).await;
+    assert_stops_with(&cdc, Duration::from_secs(60), &["larger than the producer's queue", "producer.queue.buffering.max.kbytes", "bytes for topic"]).await;
+}
