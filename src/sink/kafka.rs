@@ -110,11 +110,11 @@ const MESSAGE_MAX_BYTES: u64 = 5_000_000;
 /// the five requests an idempotent producer may have in flight (1 MB
 /// batches) plus the batch being filled; more makes its broker thread spin
 /// (poll with no timeout) while a full batch waits for a free slot, and
-/// costs memory. `make bench`, same run, 16 → 6 MiB: snapshot 1M rows, the
-/// spin 23 % → 1.5 % of the connector's CPU, peak RSS 138 → 120 MiB; backlog
-/// cases 1/2: 12.1 → 9.1 and 7.9 → 5.5 CPU s per 1M rows, 95k → 123k and
-/// 163k → 197k rows/s, RSS 116 → 90 MiB. It must also hold the largest
-/// record: a larger one would never fit.
+/// costs memory. `make bench`, 16 → 6 MiB: snapshot of 1M rows, the spin
+/// 23 % → 1.5 % of the connector's CPU, peak RSS 138 → 120 MiB; backlog
+/// case 1 (two A/B rounds) 12.4 → 11.9 and 12.1 → 9.1 CPU s per 1M rows,
+/// case 2 8.4 → 7.6 and 7.9 → 5.5, peak RSS 112–130 → 80–93 MiB. It must
+/// also hold the largest record: a larger one would never fit.
 fn queue_kbytes(message_max_bytes: u64) -> u64 {
     (message_max_bytes / 1024 + 1024).max(6 * 1024)
 }
