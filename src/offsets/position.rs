@@ -199,6 +199,10 @@ pub struct TransactionOffset {
 /// Offset key prefix of the per-table event counts (spec §6).
 pub const TRANSACTION_COUNT_PREFIX: &str = "transaction_data_collection_order_";
 
+/// `snapshot` of a position stored while the initial snapshot is unfinished
+/// (Debezium's older `true` is read as this too).
+pub const INITIAL_SNAPSHOT: &str = "INITIAL";
+
 impl Position {
     /// A position at `file`/`pos`, outside any transaction, without GTIDs.
     pub fn new(file: impl Into<String>, pos: u64) -> Self {
@@ -207,6 +211,11 @@ impl Position {
             pos,
             ..Position::default()
         }
+    }
+
+    /// Stored while the initial snapshot is unfinished (its batches carry it).
+    pub fn in_initial_snapshot(&self) -> bool {
+        self.snapshot.as_deref() == Some(INITIAL_SNAPSHOT)
     }
 
     /// The offset value as compact JSON, keys in Debezium's order.
@@ -336,9 +345,9 @@ impl Position {
                 "snapshot" => {
                     position.snapshot = match value {
                         Value::Null | Value::Bool(false) => None,
-                        Value::Bool(true) => Some("INITIAL".to_string()),
+                        Value::Bool(true) => Some(INITIAL_SNAPSHOT.to_string()),
                         Value::String(s) if s.eq_ignore_ascii_case("true") => {
-                            Some("INITIAL".to_string())
+                            Some(INITIAL_SNAPSHOT.to_string())
                         }
                         Value::String(s) if s.eq_ignore_ascii_case("false") || s.is_empty() => None,
                         Value::String(s) => Some(s),

@@ -277,7 +277,7 @@ impl KafkaSink {
     }
 
     async fn send_batch(&mut self, batch: Batch) -> Result<(), SinkError> {
-        let snapshot = batch.position.snapshot.as_deref() == Some("INITIAL");
+        let snapshot = batch.position.in_initial_snapshot();
         if snapshot && self.snapshot_producer.is_none() {
             self.snapshot_producer = Some(create_producer(&self.cfg, &self.tracker, SNAPSHOT_TUNING)?);
         }

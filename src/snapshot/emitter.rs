@@ -27,7 +27,7 @@ use super::SnapshotError;
 use crate::channel;
 use crate::decode::decoder::Batch;
 use crate::envelope::{Op, Record};
-use crate::offsets::position::Position;
+use crate::offsets::position::{Position, INITIAL_SNAPSHOT};
 
 /// How the emitter ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -126,7 +126,7 @@ impl<'a> Emitter<'a> {
             return p.clone();
         }
         let mut p = self.origin.clone();
-        p.snapshot = Some("INITIAL".into());
+        p.snapshot = Some(INITIAL_SNAPSHOT.into());
         p.extra.insert(state::KEY.into(), Json::String(self.progress.to_json()));
         p
     }

@@ -60,7 +60,14 @@ pub(crate) fn ours_props() -> Vec<(String, String)> {
         .collect()
 }
 
-fn env_num(name: &str, default: u64) -> u64 {
+/// UTC time of day of `t`, as the connector's log prints it.
+pub(crate) fn time_of_day(t: std::time::SystemTime) -> String {
+    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let s = d.as_secs() % 86_400;
+    format!("{:02}:{:02}:{:02}.{:06}", s / 3600, s / 60 % 60, s % 60, d.subsec_micros())
+}
+
+pub(crate) fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
 }
 
@@ -333,8 +340,7 @@ async fn bench() {
             eprintln!("[bench] binlog-cdc drain: {why}\n{}", cdc.log_tail(30));
         }
         if std::env::var("BENCH_VERBOSE").is_ok_and(|v| v == "1") {
-            let t = spawned_at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            eprintln!("[bench] binlog-cdc spawned at {}.{:06} s of the day", t.as_secs() % 86400, t.subsec_micros());
+            eprintln!("[bench] binlog-cdc spawned at {}", time_of_day(spawned_at));
             let first = watched.first_record.unwrap_or_default();
             eprintln!("[bench] first record acknowledged {:.3} s after spawn", first.as_secs_f64());
             eprintln!("[bench] binlog-cdc log:\n{}", cdc.log().lines().take(60).collect::<Vec<_>>().join("\n"));

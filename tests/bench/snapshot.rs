@@ -24,14 +24,11 @@
 use std::time::{Duration, Instant};
 
 use crate::stats::{cpu_of, sample, TopicCounter};
+use crate::{env_num, time_of_day};
 use crate::support::cdc::{Cdc, CdcConfig};
 use crate::support::debezium::{Debezium, DebeziumConfig};
 use crate::support::kafka::{shared_kafka, unique_prefix};
 use crate::support::mariadb::{MariaDb, MariaDbOptions};
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
-}
 
 struct Run {
     seconds: f64,
@@ -183,22 +180,16 @@ async fn run_ours(bootstrap: &str, db: &MariaDb, database: &str, n: u64, threads
         env.push(("MALLOC_ARENA_MAX", arena.as_str()));
     }
     if show_log {
-        eprintln!("[bench snapshot] binlog-cdc starts at {}", time_of_day());
+        eprintln!("[bench snapshot] binlog-cdc starts at {}", time_of_day(std::time::SystemTime::now()));
     }
     let cdc = Cdc::start_with_env(&cfg, &env);
     let topic = format!("{prefix}.{database}.orders");
     let ours = watch(bootstrap, &topic, n as i64, || cdc.pid(), servers, Duration::from_secs(1200)).await;
     if ours.is_err() || show_log {
-        eprintln!("[bench snapshot] last record counted at {}", time_of_day());
+        eprintln!("[bench snapshot] last record counted at {}", time_of_day(std::time::SystemTime::now()));
         eprintln!("{}", cdc.log_excerpt(200));
     }
     cdc.terminate(Duration::from_secs(60)).await;
     ours
 }
 
-/// UTC time of day as the connector's log prints it.
-fn time_of_day() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let s = d.as_secs() % 86_400;
-    format!("{:02}:{:02}:{:02}.{:06}", s / 3600, s / 60 % 60, s % 60, d.subsec_micros())
-}
