@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 use tracing::{debug, info, warn};
 
+use super::native::{Headers, Outgoing, Producer};
 use super::topics::{self, TopicError, TopicSpec};
 use super::tracker::Tracker;
 use crate::channel;
@@ -36,7 +36,7 @@ pub enum SinkError {
     Send {
         topic: String,
         #[source]
-        source: KafkaError,
+        source: RDKafkaErrorCode,
     },
     #[error("a record of {bytes} bytes for topic `{topic}` is larger than the producer's queue; set producer.queue.buffering.max.kbytes above producer.message.max.bytes")]
     Oversized { topic: String, bytes: usize },
@@ -76,6 +76,12 @@ pub struct AckContext {
     tracker: Tracker,
 }
 
+impl AckContext {
+    pub(super) fn new(tracker: Tracker) -> AckContext {
+        AckContext { tracker }
+    }
+}
+
 impl ClientContext for AckContext {}
 
 impl ProducerContext for AckContext {
@@ -92,13 +98,15 @@ impl ProducerContext for AckContext {
 
 /// A producer reporting deliveries to `tracker`; `tuning` replaces the
 /// defaults of those settings that `producer.*` does not set.
-fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, tuning: &[(&str, &str)]) -> Result<ThreadedProducer<AckContext>, SinkError> {
+fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, tuning: &[(&str, &str)]) -> Result<Producer, SinkError> {
     let mut c = producer_config(&cfg.bootstrap, &cfg.client_id, &cfg.producer);
     for (k, v) in tuning.iter().filter(|(k, _)| !cfg.producer.contains_key(*k)) {
         c.set(*k, *v);
     }
-    c.create_with_context(AckContext { tracker: tracker.clone() })
-        .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })
+    let p: ThreadedProducer<AckContext> = c
+        .create_with_context(AckContext::new(tracker.clone()))
+        .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })?;
+    Ok(Producer::new(p))
 }
 
 /// The largest record handed to librdkafka unless `producer.message.max.bytes`
@@ -148,24 +156,25 @@ const SNAPSHOT_TUNING: &[(&str, &str)] = &[("linger.ms", "50")];
 
 pub struct KafkaSink {
     cfg: KafkaSinkConfig,
-    producer: ThreadedProducer<AckContext>,
+    producer: Producer,
     /// The initial snapshot's records go through their own producer, tuned
     /// for throughput, and so does the first batch after them; it is then
     /// flushed and dropped (`snapshot_ends`), so that order across the
     /// hand-over is kept.
-    snapshot_producer: Option<ThreadedProducer<AckContext>>,
+    snapshot_producer: Option<Producer>,
     tracker: Tracker,
     known_topics: HashSet<Arc<str>>,
-    headers: OwnedHeaders,
+    /// The connector-wide context headers, copied for each record.
+    headers: Headers,
 }
 
 impl KafkaSink {
     pub fn new(cfg: KafkaSinkConfig) -> Result<Self, SinkError> {
         let tracker = Tracker::new();
         let producer = create_producer(&cfg, &tracker, &[])?;
-        let mut headers = OwnedHeaders::new();
+        let mut headers = Headers::new(cfg.context_headers.len());
         for (k, v) in &cfg.context_headers {
-            headers = headers.insert(Header { key: k, value: Some(v) });
+            headers.add(k, Some(v));
         }
         Ok(KafkaSink { cfg, producer, snapshot_producer: None, tracker, known_topics: HashSet::new(), headers })
     }
@@ -182,7 +191,7 @@ impl KafkaSink {
     fn snapshot_ends(&mut self) -> Result<(), SinkError> {
         let Some(p) = self.snapshot_producer.take() else { return Ok(()) };
         let timeout = self.cfg.drain_timeout;
-        if let Err(e) = tokio::task::block_in_place(|| p.flush(timeout)) {
+        if let Err(e) = tokio::task::block_in_place(|| p.inner().flush(timeout)) {
             return Err(SinkError::Delivery {
                 bootstrap: self.cfg.bootstrap.clone(),
                 message: format!("the snapshot's records were not all acknowledged within {timeout:?}: {e}"),
@@ -192,8 +201,17 @@ impl KafkaSink {
         Ok(())
     }
 
-    fn active(&self) -> &ThreadedProducer<AckContext> {
+    fn active(&self) -> &Producer {
         self.snapshot_producer.as_ref().unwrap_or(&self.producer)
+    }
+
+    fn active_mut(&mut self) -> &mut Producer {
+        self.snapshot_producer.as_mut().unwrap_or(&mut self.producer)
+    }
+
+    /// Opens `topic` in the active producer (a handle, no request).
+    fn open(&mut self, topic: &str) -> Result<(), SinkError> {
+        self.active_mut().open(topic).map_err(|source| SinkError::Send { topic: topic.to_string(), source })
     }
 
     /// Makes sure a data topic exists before the first record goes to it.
@@ -203,7 +221,7 @@ impl KafkaSink {
         }
         let timeout = Duration::from_secs(10);
         let exists = tokio::task::block_in_place(|| {
-            topics::partitions(self.active().client(), topic, &self.cfg.bootstrap, timeout)
+            topics::partitions(self.active().inner().client(), topic, &self.cfg.bootstrap, timeout)
         })?;
         if exists.is_none() {
             let Some(spec) = &self.cfg.topic_creation else {
@@ -221,6 +239,7 @@ impl KafkaSink {
             info!(topic = %topic, partitions = spec.partitions, "created topic");
             self.await_leaders(topic).await;
         }
+        self.open(topic)?;
         self.known_topics.insert(topic.clone());
         Ok(())
     }
@@ -232,7 +251,7 @@ impl KafkaSink {
     async fn await_leaders(&self, topic: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let md = tokio::task::block_in_place(|| self.active().client().fetch_metadata(Some(topic), Duration::from_secs(2)));
+            let md = tokio::task::block_in_place(|| self.active().inner().client().fetch_metadata(Some(topic), Duration::from_secs(2)));
             let ready = md.ok().is_some_and(|md| {
                 md.topics().iter().any(|t| {
                     t.name() == topic
@@ -248,30 +267,27 @@ impl KafkaSink {
         }
     }
 
-    fn produce(&self, rec: BaseRecord<'_, [u8], [u8], usize>) -> Result<(), SinkError> {
-        let mut rec = rec;
+    /// Hands one record to librdkafka; waits while its queue is full.
+    fn produce(&self, topic: &str, rec: Outgoing<'_>) -> Result<(), SinkError> {
         loop {
-            match self.active().send(rec) {
+            match self.active().send(topic, Outgoing { value: &mut *rec.value, headers: &mut *rec.headers, ..rec }) {
                 Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                Err(RDKafkaErrorCode::QueueFull) => {
                     // librdkafka's queue is full (bounded by bytes): wait for
                     // deliveries, letting the runtime run other tasks meanwhile.
                     // With nothing queued the record alone exceeds the queue
                     // and would wait forever.
-                    if self.active().in_flight_count() == 0 {
-                        let bytes = back.payload.map_or(0, <[u8]>::len) + back.key.map_or(0, <[u8]>::len);
-                        return Err(SinkError::Oversized { topic: back.topic.to_string(), bytes });
+                    if self.active().inner().in_flight_count() == 0 {
+                        let bytes = rec.value.as_ref().map_or(0, Vec::len) + rec.key.map_or(0, <[u8]>::len);
+                        return Err(SinkError::Oversized { topic: topic.to_string(), bytes });
                     }
-                    rec = back;
                     let wait = || std::thread::sleep(Duration::from_millis(1));
                     match tokio::runtime::Handle::try_current() {
                         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
                         _ => wait(),
                     }
                 }
-                Err((source, back)) => {
-                    return Err(SinkError::Send { topic: back.topic.to_string(), source });
-                }
+                Err(source) => return Err(SinkError::Send { topic: topic.to_string(), source }),
             }
         }
     }
@@ -293,67 +309,67 @@ impl KafkaSink {
         let seq = self.tracker.register(batch.records.len(), batch.position) as usize;
         // Handing a record to librdkafka does not block (only a full queue
         // makes `produce` wait, in blocking mode): no thread hand-over here.
-        self.produce_all(&batch.records, seq)?;
+        self.produce_all(batch.records, seq)?;
         if !snapshot {
             self.snapshot_ends()?;
         }
         Ok(())
     }
 
-    fn produce_all(&self, records: &[crate::envelope::Record], seq: usize) -> Result<(), SinkError> {
-        for r in records {
-            let mut rec: BaseRecord<'_, [u8], [u8], usize> = BaseRecord::with_opaque_to(&r.topic, seq);
-            if let Some(k) = &r.key {
-                rec = rec.key(k.as_slice());
-            }
-            if let Some(v) = &r.value {
-                rec = rec.payload(v.as_slice());
-            }
+    fn produce_all(&self, records: Vec<crate::envelope::Record>, seq: usize) -> Result<(), SinkError> {
+        for mut r in records {
             // Record headers (`__debezium.newkey`/`oldkey`) come before the
             // context headers, as Debezium adds them; headers added by
             // transforms after them. Heartbeats and transaction metadata
             // have no context headers.
             let context = r.delivery.as_ref().is_none_or(|d| d.context_headers);
             let trailing = r.delivery.as_ref().map_or(&[][..], |d| d.trailing_headers.as_slice());
-            let headers = if r.headers.is_empty() && trailing.is_empty() && context {
-                self.headers.clone()
+            let headers = if r.headers.is_empty() && trailing.is_empty() {
+                context.then(|| self.headers.copy())
             } else {
-                let mut headers = OwnedHeaders::new();
+                let mut headers = Headers::new(r.headers.len() + self.cfg.context_headers.len() + trailing.len());
                 for (k, v) in &r.headers {
-                    headers = headers.insert(Header { key: k, value: Some(v) });
+                    headers.add(k, Some(v));
                 }
                 if context {
                     for (k, v) in &self.cfg.context_headers {
-                        headers = headers.insert(Header { key: k, value: Some(v) });
+                        headers.add(k, Some(v));
                     }
                 }
                 for (k, v) in trailing {
-                    headers = headers.insert(Header { key: k, value: v.as_deref() });
+                    headers.add(k, v.as_deref());
                 }
-                headers
+                Some(headers)
             };
-            if let Some(d) = &r.delivery {
-                if let Some(p) = d.partition {
-                    rec = rec.partition(p);
-                }
-                if let Some(ts) = d.timestamp_ms {
-                    rec = rec.timestamp(ts);
-                }
-            }
-            if rdkafka::message::Headers::count(&headers) > 0 {
-                rec = rec.headers(headers);
-            }
-            self.produce(rec)?;
+            let mut headers = headers.filter(|h| !h.is_empty());
+            let delivery = r.delivery.as_deref();
+            let rec = Outgoing {
+                key: r.key.as_deref(),
+                value: &mut r.value,
+                partition: delivery.and_then(|d| d.partition),
+                timestamp_ms: delivery.and_then(|d| d.timestamp_ms),
+                headers: &mut headers,
+                opaque: seq,
+            };
+            self.produce(&r.topic, rec)?;
         }
         Ok(())
     }
 
-    fn store_position(&self, position: &Position) -> Result<(), SinkError> {
+    fn store_position(&mut self, position: &Position) -> Result<(), SinkError> {
         let Some(target) = &self.cfg.offsets else { return Ok(()) };
-        let value = position.encode_value();
-        let rec: BaseRecord<'_, [u8], [u8], usize> =
-            BaseRecord::with_opaque_to(&target.topic, UNTRACKED).key(target.key.as_slice()).payload(value.as_slice());
-        self.produce(rec)?;
+        let topic = target.topic.clone();
+        let key = target.key.clone();
+        self.open(&topic)?;
+        let rec = Outgoing {
+            key: Some(&key),
+            value: &mut Some(position.encode_value()),
+            partition: None,
+            timestamp_ms: None,
+            headers: &mut None,
+            opaque: UNTRACKED,
+        };
+        self.produce(&topic, rec)?;
         telemetry::offsets_committed();
         debug!(file = %position.file, pos = position.pos, event = position.event, row = position.row, "position stored");
         Ok(())
@@ -403,7 +419,7 @@ impl KafkaSink {
                 if let Some(p) = self.tracker.take_ready().or(latest.take()) {
                     self.store_position(&p)?;
                 }
-                let _ = self.active().flush(Duration::from_secs(5));
+                let _ = self.active().inner().flush(Duration::from_secs(5));
                 return Err(SinkError::DrainTimeout(self.cfg.drain_timeout));
             }
             let tracker = self.tracker.clone();
@@ -413,7 +429,7 @@ impl KafkaSink {
         if let Some(p) = self.tracker.take_ready().or(latest) {
             self.store_position(&p)?;
         }
-        if let Err(e) = self.active().flush(self.cfg.drain_timeout) {
+        if let Err(e) = self.active().inner().flush(self.cfg.drain_timeout) {
             warn!(error = %e, "flushing the producer at shutdown failed");
         }
         Ok(())

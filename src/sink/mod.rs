@@ -7,6 +7,7 @@
 //! debugging and benchmarks.
 
 pub mod kafka;
+pub mod native;
 pub mod stdout;
 pub mod topics;
 pub mod tracker;
