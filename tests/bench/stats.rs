@@ -44,6 +44,14 @@ pub fn cpu_of(pid: Option<u32>) -> f64 {
     pid.and_then(sample).map_or(0.0, |s| s.cpu_s)
 }
 
+/// JIT compilations a JVM has done so far (`jstat -compiler`), `None` when
+/// it cannot be asked.
+pub fn jit_compilations(pid: Option<u32>) -> Option<u64> {
+    let out = std::process::Command::new("jstat").args(["-compiler", &pid?.to_string()]).output().ok()?;
+    // "Compiled Failed Invalid Time ..." then the figures.
+    String::from_utf8_lossy(&out.stdout).lines().nth(1)?.split_whitespace().next()?.parse().ok()
+}
+
 /// Exit figures of a child (reaps it): (exit code or -signal, CPU s, peak RSS KiB).
 pub fn wait_rusage(pid: u32) -> (i32, f64, u64) {
     let mut status = 0;
