@@ -3,8 +3,9 @@
 //! position. Delivery acknowledgement — never the send call — moves the
 //! position.
 //!
-//! `kafka.rs` is the production sink; `stdout.rs` writes JSON lines for
-//! debugging and benchmarks.
+//! `kafka.rs` is the production sink (`native.rs`: how its records reach
+//! librdkafka without copies); `stdout.rs` writes JSON lines for debugging
+//! and benchmarks.
 
 pub mod kafka;
 pub mod native;
