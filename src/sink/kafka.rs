@@ -106,7 +106,13 @@ fn create_producer(cfg: &KafkaSinkConfig, tracker: &Tracker, tuning: &[(&str, &s
     let p: ThreadedProducer<AckContext> = c
         .create_with_context(AckContext::new(tracker.clone()))
         .map_err(|source| SinkError::Producer { bootstrap: cfg.bootstrap.clone(), source })?;
-    Ok(Producer::new(p))
+    let mut p = Producer::new(p);
+    // Positions may go through any producer; data topics are opened as
+    // they are first met (`ensure_topic`).
+    if let Some(target) = &cfg.offsets {
+        p.open(&target.topic).map_err(|source| SinkError::Send { topic: target.topic.clone(), source })?;
+    }
+    Ok(p)
 }
 
 /// The largest record handed to librdkafka unless `producer.message.max.bytes`
@@ -268,9 +274,9 @@ impl KafkaSink {
     }
 
     /// Hands one record to librdkafka; waits while its queue is full.
-    fn produce(&self, topic: &str, rec: Outgoing<'_>) -> Result<(), SinkError> {
+    fn produce(&self, topic: &str, mut rec: Outgoing<'_>) -> Result<(), SinkError> {
         loop {
-            match self.active().send(topic, Outgoing { value: &mut *rec.value, headers: &mut *rec.headers, ..rec }) {
+            match self.active().send(topic, &mut rec) {
                 Ok(()) => return Ok(()),
                 Err(RDKafkaErrorCode::QueueFull) => {
                     // librdkafka's queue is full (bounded by bytes): wait for
@@ -356,20 +362,17 @@ impl KafkaSink {
         Ok(())
     }
 
-    fn store_position(&mut self, position: &Position) -> Result<(), SinkError> {
+    fn store_position(&self, position: &Position) -> Result<(), SinkError> {
         let Some(target) = &self.cfg.offsets else { return Ok(()) };
-        let topic = target.topic.clone();
-        let key = target.key.clone();
-        self.open(&topic)?;
         let rec = Outgoing {
-            key: Some(&key),
+            key: Some(&target.key),
             value: &mut Some(position.encode_value()),
             partition: None,
             timestamp_ms: None,
             headers: &mut None,
             opaque: UNTRACKED,
         };
-        self.produce(&topic, rec)?;
+        self.produce(&target.topic, rec)?;
         telemetry::offsets_committed();
         debug!(file = %position.file, pos = position.pos, event = position.event, row = position.row, "position stored");
         Ok(())

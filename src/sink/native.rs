@@ -139,7 +139,7 @@ impl Producer {
     /// Enqueues one record for `topic` (opened before). On success the value
     /// (when handed over) and the headers now belong to librdkafka; on
     /// failure (a full queue, say) they stay with the caller for a retry.
-    pub fn send(&self, topic: &str, rec: Outgoing<'_>) -> Result<(), RDKafkaErrorCode> {
+    pub fn send(&self, topic: &str, rec: &mut Outgoing<'_>) -> Result<(), RDKafkaErrorCode> {
         let Some(rkt) = self.topics.get(topic) else { return Err(RDKafkaErrorCode::UnknownTopic) };
         let (key, key_len) = rec.key.map_or((ptr::null(), 0), |k| (k.as_ptr(), k.len()));
         let hand_over = HAND_OVER.load(Ordering::Relaxed);
@@ -230,12 +230,12 @@ mod tests {
         fn rec<'a>(value: &'a mut Option<Vec<u8>>, headers: &'a mut Option<Headers>) -> Outgoing<'a> {
             Outgoing { key: None, value, partition: None, timestamp_ms: None, headers, opaque: 0 }
         }
-        assert_eq!(p.send("t", rec(&mut value, &mut headers)).err(), Some(RDKafkaErrorCode::UnknownTopic));
+        assert_eq!(p.send("t", &mut rec(&mut value, &mut headers)).err(), Some(RDKafkaErrorCode::UnknownTopic));
         // Refused: both stay with the caller.
         assert!(value.is_some() && headers.is_some());
         p.open("t").expect("a topic handle");
         // Queued (no broker to deliver it to): accepted, the headers taken.
-        assert_eq!(p.send("t", rec(&mut value, &mut headers)), Ok(()));
+        assert_eq!(p.send("t", &mut rec(&mut value, &mut headers)), Ok(()));
         assert!(headers.is_none());
     }
 }

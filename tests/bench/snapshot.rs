@@ -222,4 +222,3 @@ async fn run_ours(bootstrap: &str, db: &MariaDb, database: &str, n: u64, threads
     cdc.terminate(Duration::from_secs(60)).await;
     ours
 }
-
